@@ -1,0 +1,161 @@
+/**
+ * Applies Beacon's SQL: the Supabase compatibility bootstrap (only where Supabase's own
+ * objects are missing) and then every migration in `supabase/migrations/` not yet applied.
+ * Applied migrations are recorded in `supabase_migrations.schema_migrations`, the table the
+ * Supabase CLI uses, so Beacon and `supabase db push` agree on what has run.
+ *
+ * @module
+ */
+import type { Database } from "./mod.ts";
+
+/** One migration file. */
+export interface Migration {
+  /** The timestamp prefix, e.g. `20261126000100`. */
+  version: string;
+  /** The rest of the file name, e.g. `schemas_and_roles`. */
+  name: string;
+  /** The SQL. */
+  sql: string;
+}
+
+/** Options for {@linkcode applyMigrations}. */
+export interface ApplyMigrationsOptions {
+  /**
+   * The folder holding the migration files.
+   *
+   * @default {"supabase/migrations" beside this repository's root}
+   */
+  migrationsDir?: string | URL;
+  /**
+   * Whether to apply `database/bootstrap.sql` first: `auto` applies it unless the database
+   * already has Supabase's own `auth` schema; `never` skips it.
+   *
+   * @default {"auto"}
+   */
+  bootstrap?: "auto" | "never";
+}
+
+/** What {@linkcode applyMigrations} did. */
+export interface ApplyMigrationsResult {
+  /** Whether the compatibility bootstrap ran. */
+  bootstrapped: boolean;
+  /** The versions applied now, oldest first. */
+  applied: string[];
+  /** The newest version the database now has. */
+  version: string | null;
+}
+
+const DEFAULT_MIGRATIONS_DIR = new URL(
+  "../supabase/migrations/",
+  import.meta.url,
+);
+const BOOTSTRAP_FILE = new URL("./bootstrap.sql", import.meta.url);
+const BOOTSTRAP_MARKER = "Compatibility copy of Supabase Auth";
+
+/**
+ * Reads the migration files of a folder, oldest first.
+ *
+ * @param dir The folder.
+ * @returns The migrations.
+ */
+export async function readMigrations(
+  dir: string | URL = DEFAULT_MIGRATIONS_DIR,
+): Promise<Migration[]> {
+  const base = typeof dir === "string" ? dir.replace(/\/?$/, "/") : dir;
+  const migrations: Migration[] = [];
+  for await (const entry of Deno.readDir(base)) {
+    const match = /^(\d{14})_(.+)\.sql$/.exec(entry.name);
+    if (!entry.isFile || !match) continue;
+    const url = typeof base === "string"
+      ? `${base}${entry.name}`
+      : new URL(entry.name, base);
+    migrations.push({
+      version: match[1],
+      name: match[2],
+      sql: await Deno.readTextFile(url),
+    });
+  }
+  return migrations.sort((a, b) => a.version.localeCompare(b.version));
+}
+
+/**
+ * Tells whether the database needs the compatibility bootstrap: yes when `auth.users` is
+ * missing or is Beacon's own copy, no on a Supabase project.
+ *
+ * @param db The database.
+ * @returns True when the bootstrap should run.
+ */
+export async function needsBootstrap(db: Database): Promise<boolean> {
+  const [row] = await db.query<
+    { description: string | null; present: boolean }
+  >(
+    `select to_regclass('auth.users') is not null as present,
+            obj_description(to_regclass('auth.users'), 'pg_class') as description`,
+  );
+  return !row.present || (row.description ?? "").startsWith(BOOTSTRAP_MARKER);
+}
+
+/**
+ * Applies the Supabase compatibility bootstrap (`database/bootstrap.sql`). It creates only
+ * what is missing; run it as a superuser.
+ *
+ * @param db The database.
+ */
+export async function applyBootstrap(db: Database): Promise<void> {
+  await db.exec(await Deno.readTextFile(BOOTSTRAP_FILE));
+}
+
+/**
+ * Applies the bootstrap (when needed) and every migration not applied yet, each in its
+ * own transaction. Running it again applies nothing.
+ *
+ * @param db The database.
+ * @param options Where the migrations are, and whether to bootstrap.
+ * @returns What was applied.
+ *
+ * @example Migrate an embedded database
+ * ```ts
+ * import { openPglite } from "./pglite.ts";
+ * const db = await openPglite();
+ * const { applied } = await applyMigrations(db);
+ * ```
+ */
+export async function applyMigrations(
+  db: Database,
+  options: ApplyMigrationsOptions = {},
+): Promise<ApplyMigrationsResult> {
+  let bootstrapped = false;
+  if ((options.bootstrap ?? "auto") === "auto" && await needsBootstrap(db)) {
+    await applyBootstrap(db);
+    bootstrapped = true;
+  }
+  await db.exec(`
+    create schema if not exists supabase_migrations;
+    create table if not exists supabase_migrations.schema_migrations (
+      version text primary key,
+      statements text[],
+      name text
+    );
+  `);
+  const done = new Set(
+    (await db.query<{ version: string }>(
+      "select version from supabase_migrations.schema_migrations",
+    )).map((row) => row.version),
+  );
+  const applied: string[] = [];
+  for (const migration of await readMigrations(options.migrationsDir)) {
+    if (done.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      await tx.exec(migration.sql);
+      await tx.query(
+        "insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)",
+        [migration.version, migration.name, [migration.sql]],
+      );
+    });
+    applied.push(migration.version);
+  }
+  const [latest] = await db.query<{ version: string | null }>(
+    "select max(version) as version from supabase_migrations.schema_migrations",
+  );
+  return { bootstrapped, applied, version: latest.version };
+}

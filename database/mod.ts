@@ -1,0 +1,41 @@
+/**
+ * Beacon's database interface: one shape for the embedded PGlite database and for any
+ * PostgreSQL 15+ reached through a connection string.
+ *
+ * @module
+ */
+
+/** Something that runs SQL: a database or an open transaction. */
+export interface Queryable {
+  /**
+   * Runs one statement with `$1`-style parameters and returns its rows.
+   *
+   * @param text The SQL statement.
+   * @param params The values for `$1`, `$2`, ...
+   */
+  query<T = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
+  /**
+   * Runs a script of one or more statements without parameters (migrations, seeds).
+   *
+   * @param script The SQL script.
+   */
+  exec(script: string): Promise<void>;
+}
+
+/** A connection to Beacon's database. */
+export interface Database extends Queryable {
+  /** Which adapter this is: `pglite` (embedded) or `postgres` (a server). */
+  readonly kind: "pglite" | "postgres";
+  /**
+   * Runs `fn` inside one transaction: committed when it resolves, rolled back when it
+   * throws.
+   *
+   * @param fn The work to do with the transaction.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Closes the connection (or stops the embedded database). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/**
+ * The embedded adapter: PGlite (PostgreSQL compiled to WebAssembly) in this process.
+ *
+ * @module
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
+import type { Database, Queryable } from "./mod.ts";
+
+/** Options for {@linkcode openPglite}. */
+export interface PgliteOptions {
+  /**
+   * Where the database lives on disk; omit for a database in memory only.
+   *
+   * @default {undefined}
+   */
+  dataDir?: string;
+}
+
+function wrap(db: Pick<PGlite, "query" | "exec">): Queryable {
+  return {
+    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+      const result = await db.query<T>(text, params);
+      return result.rows;
+    },
+    async exec(script: string): Promise<void> {
+      await db.exec(script);
+    },
+  };
+}
+
+/**
+ * Opens (creating it when needed) an embedded PGlite database with pgcrypto available.
+ *
+ * @param options Where to keep the data.
+ * @returns The database.
+ *
+ * @example Open a database in memory
+ * ```ts
+ * const db = await openPglite();
+ * const [row] = await db.query<{ one: number }>("select 1 as one");
+ * await db.close();
+ * ```
+ */
+export async function openPglite(
+  options: PgliteOptions = {},
+): Promise<Database> {
+  const pg = await PGlite.create(options.dataDir, { extensions: { pgcrypto } });
+  const base = wrap(pg);
+  return {
+    kind: "pglite",
+    query: base.query,
+    exec: base.exec,
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async close(): Promise<void> {
+      await pg.close();
+    },
+  };
+}

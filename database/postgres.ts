@@ -1,0 +1,67 @@
+/**
+ * The server adapter: any PostgreSQL 15+ (a Supabase project's included) through the
+ * `postgres` driver.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import type { Database, Queryable } from "./mod.ts";
+
+/** Options for {@linkcode openPostgres}. */
+export interface PostgresOptions {
+  /**
+   * Most connections kept open at once.
+   *
+   * @default {10}
+   */
+  max?: number;
+}
+
+// deno-lint-ignore no-explicit-any
+function wrap(sql: any): Queryable {
+  return {
+    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+      const rows = await sql.unsafe(text, params);
+      return [...rows] as T[];
+    },
+    async exec(script: string): Promise<void> {
+      await sql.unsafe(script).simple();
+    },
+  };
+}
+
+/**
+ * Connects to a PostgreSQL server.
+ *
+ * @param url A connection string, e.g. `postgres://user:pass@host:5432/db`.
+ * @param options Pool size.
+ * @returns The database.
+ *
+ * @example Connect and ask the server's version
+ * ```ts
+ * const db = openPostgres("postgres://postgres@127.0.0.1:5432/postgres");
+ * const [row] = await db.query<{ server_version: string }>("show server_version");
+ * await db.close();
+ * ```
+ */
+export function openPostgres(
+  url: string,
+  options: PostgresOptions = {},
+): Database {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+  });
+  const base = wrap(sql);
+  return {
+    kind: "postgres",
+    query: base.query,
+    exec: base.exec,
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return sql.begin((tx) => fn(wrap(tx))) as Promise<T>;
+    },
+    async close(): Promise<void> {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -1,0 +1,147 @@
+-- =======================================================================================
+-- Beacon demo data: 90 days of a small SaaS product
+-- =======================================================================================
+-- One superuser (admin@beacon.local, password beacon-demo), 400 users signing up over 90
+-- days, about 50,000 events of several types (signed-in and anonymous), and subscriptions
+-- with trials, plan upgrades, past-due accounts and churn. Everything is relative to now(),
+-- so the charts always end today. Run once on an empty database (supabase db reset does).
+
+select setseed(0.42);
+
+-- ---------------------------------------------------------------------------------------
+-- People
+-- ---------------------------------------------------------------------------------------
+insert into auth.users (
+  instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  raw_app_meta_data, raw_user_meta_data, created_at, updated_at
+)
+values (
+  '00000000-0000-0000-0000-000000000000', '00000000-0000-4000-8000-000000000001',
+  'authenticated', 'authenticated', 'admin@beacon.local',
+  extensions.crypt('beacon-demo', extensions.gen_salt('bf')), now() - interval '91 days',
+  '{"provider": "email", "providers": ["email"]}', '{}', now() - interval '91 days', now()
+);
+update public.profiles
+   set is_superuser = true, display_name = 'Beacon Admin'
+ where id = '00000000-0000-4000-8000-000000000001';
+
+-- Signups grow over time: more of them in recent weeks.
+insert into auth.users (
+  instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  raw_app_meta_data, raw_user_meta_data, created_at, updated_at
+)
+select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',
+       format('user%s@example.com', i), null, t,
+       jsonb_build_object('provider', (array['email', 'email', 'google', 'github'])[1 + floor(random() * 4)::int]),
+       jsonb_build_object('name', format('Demo User %s', i)), t, t
+  from (
+    select i, now() - (90 * 86400 * power(random(), 0.8)) * interval '1 second' as t
+      from generate_series(1, 400) as i
+  ) as signups;
+
+-- ---------------------------------------------------------------------------------------
+-- Events of signed-in users: each active day has a handful of events; engagement fades
+-- with time since signup, faster for some users than for others.
+-- ---------------------------------------------------------------------------------------
+insert into public.events (event_type, user_id, payload, "timestamp")
+select kind,
+       user_id,
+       case kind
+         when 'page_view' then jsonb_build_object('path', (array['/', '/dashboard', '/pricing', '/docs', '/settings'])[1 + floor(random() * 5)::int])
+         when 'feature_used' then jsonb_build_object('feature', (array['reports', 'export', 'integrations', 'alerts'])[1 + floor(random() * 4)::int])
+         when 'goal_submitted' then jsonb_build_object('goal_id', floor(random() * 1000)::int, 'target', round((random() * 100)::numeric, 1))
+         when 'button_click' then jsonb_build_object('button', (array['save', 'share', 'invite', 'upgrade'])[1 + floor(random() * 4)::int])
+         else jsonb_build_object('plan', (array['starter', 'pro', 'business'])[1 + floor(random() * 3)::int])
+       end,
+       least(now(), greatest(signed_up, day::timestamp at time zone 'UTC' + random() * interval '24 hours'))
+  from (
+    select active.user_id, active.signed_up, active.day,
+           (array['page_view', 'page_view', 'page_view', 'page_view', 'feature_used', 'feature_used',
+                  'button_click', 'goal_submitted', 'checkout_started'])[1 + floor(random() * 9)::int] as kind
+      from (
+        select u.id as user_id, u.created_at as signed_up, d.day
+          from (
+            select id, created_at, 0.25 + random() * 0.6 as engagement, 15 + random() * 60 as half_life
+              from auth.users
+             where email like 'user%@example.com'
+          ) as u
+          cross join lateral (
+            select (u.created_at at time zone 'UTC')::date + g.i as day
+              from generate_series(0, (now() at time zone 'UTC')::date - (u.created_at at time zone 'UTC')::date) as g (i)
+          ) as d
+         where random() < 0.01 + u.engagement * exp(-(d.day - (u.created_at at time zone 'UTC')::date) / u.half_life)
+      ) as active
+      cross join lateral generate_series(1, 1 + floor(random() * 9)::int) as n
+  ) as generated;
+
+-- Anonymous visitors on the marketing site.
+insert into public.events (event_type, anonymous_id, payload, "timestamp")
+select (array['page_view', 'page_view', 'page_view', 'button_click'])[1 + floor(random() * 4)::int],
+       format('anon-%s', floor(random() * 4000)::int),
+       jsonb_build_object('path', (array['/', '/pricing', '/blog', '/docs'])[1 + floor(random() * 4)::int]),
+       now() - random() * interval '90 days'
+  from generate_series(1, 15000);
+
+-- ---------------------------------------------------------------------------------------
+-- Subscriptions: about a third of users pay; some start with a 14-day trial, some upgrade
+-- from starter to pro (one row ends as the next begins), some churn, a few are past due.
+-- ---------------------------------------------------------------------------------------
+do $seed$
+declare
+  u record;
+  plan_name text;
+  price bigint;
+  yearly boolean;
+  started timestamptz;
+  trial_end timestamptz;
+  paying_from timestamptz;
+  upgrade_at timestamptz;
+  churn_at timestamptz;
+begin
+  for u in
+    select id, created_at from auth.users
+     where email like 'user%@example.com' and random() < 0.35
+     order by created_at
+  loop
+    started := u.created_at + (1 + random() * 10) * interval '1 day';
+    continue when started > now();
+    trial_end := case when random() < 0.3 then started + interval '14 days' end;
+    paying_from := coalesce(trial_end, started);
+    yearly := random() < 0.15;
+    plan_name := case when random() < 0.55 then 'starter' when random() < 0.8 then 'pro' else 'business' end;
+    price := case plan_name when 'starter' then 1900 when 'pro' then 4900 else 19900 end;
+    if yearly then price := price * 10; end if;
+
+    if trial_end is not null and trial_end > now() then
+      insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at)
+      values (u.id, plan_name, 'trialing', price, case when yearly then 'year' else 'month' end, started, trial_end);
+      continue;
+    end if;
+
+    upgrade_at := case when plan_name = 'starter' and random() < 0.4
+                       then paying_from + (10 + random() * 30) * interval '1 day' end;
+    if upgrade_at is not null and upgrade_at < now() then
+      insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at, canceled_at)
+      values (u.id, plan_name, 'canceled', price, case when yearly then 'year' else 'month' end, started, trial_end, upgrade_at);
+      plan_name := 'pro';
+      price := case when yearly then 49000 else 4900 end;
+      started := upgrade_at;
+      trial_end := null;
+      paying_from := upgrade_at;
+    end if;
+
+    churn_at := case when random() < 0.25 then paying_from + (5 + random() * 55) * interval '1 day' end;
+    if churn_at is not null and churn_at < now() then
+      insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at, canceled_at)
+      values (u.id, plan_name, 'canceled', price, case when yearly then 'year' else 'month' end, started, trial_end, churn_at);
+    else
+      insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at)
+      values (u.id, plan_name, case when random() < 0.05 then 'past_due' else 'active' end, price,
+              case when yearly then 'year' else 'month' end, started, trial_end);
+    end if;
+  end loop;
+end
+$seed$;
+
+-- Close every past day so the charts read from the rollup from the start.
+select analytics.run_daily_aggregation();
