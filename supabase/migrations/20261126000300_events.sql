@@ -12,6 +12,7 @@ create table public.events (
     check (jsonb_typeof(payload) = 'object' and pg_column_size(payload) <= 65536),
   "timestamp" timestamptz not null default now(),
   received_at timestamptz not null default now(),
+  txid xid8 not null default pg_current_xact_id(),
   constraint events_actor_check check (user_id is not null or anonymous_id is not null),
   constraint events_timestamp_not_future check ("timestamp" <= received_at + interval '1 day')
 );
@@ -30,8 +31,10 @@ comment on column public.events.payload is 'The event''s properties, a JSON obje
 comment on column public.events."timestamp" is
   'When it happened, as the client says (at most one day after received_at); defaults to now.';
 comment on column public.events.received_at is 'When the database stored it. Set by the server only.';
+comment on column public.events.txid is
+  'The inserting transaction. Rows whose txid is below the oldest running transaction (pg_snapshot_xmin) can no longer change, so (txid, seq) is a delivery order no later commit can slip in front of.';
 
-create unique index events_seq_key on public.events (seq);
+create unique index events_delivery_order_idx on public.events (txid, seq);
 create index events_timestamp_idx on public.events ("timestamp");
 create index events_signups_idx on public.events (user_id, "timestamp")
   where event_type = 'user_signup';

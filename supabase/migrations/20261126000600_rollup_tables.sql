@@ -61,10 +61,10 @@ create table analytics.aggregation_runs (
   finished_at timestamptz not null,
   through_day date not null,
   days_aggregated integer not null,
-  max_seq bigint
+  snapshot_xmin xid8 not null
 );
 comment on table analytics.aggregation_runs is
-  'One row per run of analytics.run_daily_aggregation(): when, up to which day, how many days, and the highest events.seq it saw.';
+  'One row per run of analytics.run_daily_aggregation(): when, up to which day, how many days, and the oldest transaction still running when it started (events from that one on are looked at again by the next run).';
 
 -- ---------------------------------------------------------------------------------------
 -- Access: superusers and analysts read; only the aggregation functions write

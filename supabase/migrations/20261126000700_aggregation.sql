@@ -214,8 +214,8 @@ declare
   today date := (now() at time zone 'UTC')::date;
   through date := coalesce(up_to, (now() at time zone 'UTC')::date - 1);
   last_closed date;
-  previous_seq bigint;
-  current_seq bigint;
+  previous_xmin xid8;
+  current_xmin xid8 := pg_snapshot_xmin(pg_current_snapshot());
   first_day date;
   d date;
   n integer := 0;
@@ -229,8 +229,7 @@ begin
   perform pg_advisory_xact_lock(hashtext('beacon.run_daily_aggregation'));
 
   select max(a.day) into last_closed from analytics.aggregated_days a where a.day <= through;
-  select r.max_seq into previous_seq from analytics.aggregation_runs r order by r.id desc limit 1;
-  select max(e.seq) into current_seq from public.events e;
+  select r.snapshot_xmin into previous_xmin from analytics.aggregation_runs r order by r.id desc limit 1;
 
   if last_closed is null then
     select (min(e."timestamp") at time zone 'UTC')::date into first_day from public.events e;
@@ -246,10 +245,11 @@ begin
           from generate_series(0, through - first_day) as g (i)
          where first_day is not null
         union
-        -- Older days that received events since the previous run.
+        -- Older days that received events since the previous run started (including
+        -- transactions that were still running then).
         select (e."timestamp" at time zone 'UTC')::date
           from public.events e
-         where previous_seq is not null and e.seq > previous_seq
+         where previous_xmin is not null and e.txid >= previous_xmin
       ) as days
      where days.day <= through
      order by days.day
@@ -258,8 +258,8 @@ begin
     n := n + 1;
   end loop;
 
-  insert into analytics.aggregation_runs (started_at, finished_at, through_day, days_aggregated, max_seq)
-  values (started, clock_timestamp(), through, n, coalesce(current_seq, previous_seq));
+  insert into analytics.aggregation_runs (started_at, finished_at, through_day, days_aggregated, snapshot_xmin)
+  values (started, clock_timestamp(), through, n, current_xmin);
   return n;
 end
 $$;
