@@ -35,7 +35,9 @@ export async function openDatabase(
   options: { seedDemoData?: boolean } = {},
 ): Promise<OpenedDatabase> {
   let db: Database;
-  if (config.kind === "embedded") {
+  if (config.kind === "embedded" && config.dataDir.startsWith("memory://")) {
+    db = await openPglite();
+  } else if (config.kind === "embedded") {
     await Deno.mkdir(config.dataDir, { recursive: true });
     db = await openPglite({ dataDir: `${config.dataDir}/pg` });
   } else {

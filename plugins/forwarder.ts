@@ -1,0 +1,249 @@
+/**
+ * The forwarder: feeds every stored event to every plugin, at least once and in order,
+ * from a cursor per plugin kept in `beacon.plugin_cursors`.
+ *
+ * Order and completeness: events are read in `(txid, seq)` order, and only those written
+ * by transactions older than every transaction still running (`beacon.events_after` checks
+ * `pg_snapshot_xmin`). A transaction that took an earlier `seq` but commits later is still
+ * running when a later one is read, so the later one waits for it; nothing can commit
+ * behind the cursor, and no event is skipped.
+ *
+ * Failures: a plugin that throws gets the same batch again after a delay that doubles from
+ * `minBackoffMs` to `maxBackoffMs`. Each plugin has its own loop, so a failing plugin
+ * delays only itself; ingestion never waits for plugins.
+ *
+ * @module
+ */
+import type { Database } from "../database/mod.ts";
+import type { ForwarderConfig } from "../server/config.ts";
+import type { Logger } from "../server/log.ts";
+import type { BeaconPlugin, PluginEvent } from "./mod.ts";
+
+/** How one plugin is doing. */
+export interface PluginStatus {
+  /** The plugin's name. */
+  name: string;
+  /** Events stored but not delivered yet. */
+  lag: number;
+  /** Events delivered so far. */
+  delivered: number;
+  /** Failures in a row (0 when the last attempt worked). */
+  failures: number;
+  /** The last failure's message, if any. */
+  lastError: string | null;
+  /** When it happened. */
+  lastErrorAt: string | null;
+  /** When a batch was last delivered. */
+  lastDeliveredAt: string | null;
+}
+
+/** The running forwarder. */
+export interface Forwarder {
+  /** Starts one delivery loop per plugin. */
+  start(): Promise<void>;
+  /** Says new events were stored, so idle loops look now instead of at the next poll. */
+  wake(): void;
+  /** Stops the loops after their current batch, then shuts the plugins down. */
+  stop(): Promise<void>;
+  /** Every plugin's lag, counts and last error. */
+  status(): Promise<PluginStatus[]>;
+}
+
+/** Options for {@linkcode createForwarder}. */
+export interface ForwarderOptions {
+  /** The database. */
+  db: Database;
+  /** The plugins. */
+  plugins: BeaconPlugin[];
+  /** Batch size, polling and backoff. */
+  config: ForwarderConfig;
+  /** The logger. */
+  log: Logger;
+}
+
+interface EventRow {
+  id: string;
+  txid: string;
+  seq: string | number;
+  event_type: string;
+  user_id: string | null;
+  anonymous_id: string | null;
+  payload: Record<string, unknown> | string;
+  timestamp: Date | string;
+  received_at: Date | string;
+}
+
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** Turns a row of `beacon.events_after` into what plugins receive. */
+export function toPluginEvent(row: EventRow): PluginEvent {
+  return {
+    id: row.id,
+    event: row.event_type,
+    userId: row.user_id,
+    anonymousId: row.anonymous_id,
+    properties: typeof row.payload === "string"
+      ? JSON.parse(row.payload)
+      : row.payload,
+    timestamp: iso(row.timestamp),
+    receivedAt: iso(row.received_at),
+  };
+}
+
+/** The retry delay after `failures` failures in a row. */
+export function backoffMs(failures: number, config: ForwarderConfig): number {
+  return Math.min(
+    config.maxBackoffMs,
+    config.minBackoffMs * 2 ** Math.max(0, failures - 1),
+  );
+}
+
+/**
+ * Creates the forwarder (not started).
+ *
+ * @param options The database, plugins, settings and logger.
+ * @returns The forwarder.
+ */
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const { db, plugins, config, log } = options;
+  let stopped = false;
+  const loops: Promise<void>[] = [];
+  const waiters = new Set<() => void>();
+
+  function pause(ms: number): Promise<void> {
+    if (stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+  }
+
+  function wakeAll() {
+    for (const done of [...waiters]) done();
+  }
+
+  async function run(plugin: BeaconPlugin) {
+    const pluginLog = log.child({ plugin: plugin.name });
+    let failures = 0;
+    let ready = false;
+    let cursor: { txid: string; seq: string } | undefined;
+    while (!stopped) {
+      try {
+        if (!ready) {
+          await plugin.setup?.({ log: pluginLog });
+          ready = true;
+        }
+        if (!cursor) {
+          await db.query(
+            "insert into beacon.plugin_cursors (plugin) values ($1) on conflict (plugin) do nothing",
+            [plugin.name],
+          );
+          const [row] = await db.query<{ txid: string; seq: string }>(
+            "select last_txid::text as txid, last_seq::text as seq from beacon.plugin_cursors where plugin = $1",
+            [plugin.name],
+          );
+          cursor = row;
+        }
+        const rows = await db.query<EventRow>(
+          `select id, txid::text as txid, seq, event_type, user_id, anonymous_id, payload,
+                  "timestamp", received_at
+             from beacon.events_after($1::xid8, $2::bigint, $3)`,
+          [cursor.txid, cursor.seq, config.batchSize],
+        );
+        if (rows.length === 0) {
+          await pause(config.pollIntervalMs);
+          continue;
+        }
+        await plugin.onEvents(rows.map(toPluginEvent));
+        const last = rows[rows.length - 1];
+        await db.query(
+          `update beacon.plugin_cursors
+              set last_txid = $2::xid8, last_seq = $3::bigint, delivered = delivered + $4,
+                  failures = 0, last_delivered_at = now(), updated_at = now()
+            where plugin = $1`,
+          [plugin.name, last.txid, String(last.seq), rows.length],
+        );
+        cursor = { txid: last.txid, seq: String(last.seq) };
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const message = error instanceof Error ? error.message : String(error);
+        const delay = backoffMs(failures, config);
+        pluginLog.warn("plugin delivery failed; will retry", {
+          error: message,
+          failures,
+          retry_in_ms: delay,
+        });
+        try {
+          await db.query(
+            `update beacon.plugin_cursors
+                set failures = failures + 1, last_error = $2, last_error_at = now(), updated_at = now()
+              where plugin = $1`,
+            [plugin.name, message.slice(0, 1000)],
+          );
+        } catch {
+          // The database may be what failed; the log line above says so.
+        }
+        await pause(delay);
+      }
+    }
+    if (ready) {
+      try {
+        await plugin.shutdown?.();
+      } catch (error) {
+        pluginLog.error("plugin shutdown failed", { error });
+      }
+    }
+  }
+
+  return {
+    start() {
+      stopped = false;
+      for (const plugin of plugins) loops.push(run(plugin));
+      return Promise.resolve();
+    },
+    wake: wakeAll,
+    async stop() {
+      stopped = true;
+      wakeAll();
+      await Promise.all(loops.splice(0));
+    },
+    async status() {
+      const statuses: PluginStatus[] = [];
+      for (const plugin of plugins) {
+        const [row] = await db.query<{
+          lag: string;
+          delivered: string | null;
+          failures: number | null;
+          last_error: string | null;
+          last_error_at: string | null;
+          last_delivered_at: string | null;
+        }>(
+          `select beacon.plugin_lag($1)::text as lag, c.delivered::text as delivered, c.failures,
+                  c.last_error, c.last_error_at::text as last_error_at,
+                  c.last_delivered_at::text as last_delivered_at
+             from (select 1) as one
+             left join beacon.plugin_cursors c on c.plugin = $1`,
+          [plugin.name],
+        );
+        statuses.push({
+          name: plugin.name,
+          lag: Number(row.lag),
+          delivered: Number(row.delivered ?? 0),
+          failures: row.failures ?? 0,
+          lastError: row.last_error,
+          lastErrorAt: row.last_error_at,
+          lastDeliveredAt: row.last_delivered_at,
+        });
+      }
+      return statuses;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Builds Beacon's Hono app: request ids and logs, the routes, and errors as JSON.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { AppDeps, AppEnv } from "./app_env.ts";
+import events from "../routes/api/events.ts";
+import health from "../routes/api/health.ts";
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/**
+ * Creates the app. Nothing here reads the environment: everything comes in `deps`.
+ *
+ * @param deps The database, configuration, logger and the rest.
+ * @returns The app; serve it with `Deno.serve(app.fetch)` or call `app.request(...)`.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async function requestContext(c, next) {
+    const given = c.req.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given)
+      ? given
+      : crypto.randomUUID();
+    c.set("deps", deps);
+    c.set("requestId", requestId);
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    deps.log.info("request", {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+
+  app.route("/api/v1/events", events);
+  app.route("/api/v1/health", health);
+
+  app.notFound((c) =>
+    c.json({
+      error: "not_found",
+      message: `no route for ${c.req.method} ${c.req.path}`,
+    }, 404)
+  );
+  app.onError((error, c) => {
+    deps.log.error("request failed", { request_id: c.var.requestId, error });
+    const unavailable = /connect|ECONNREFUSED|terminat|closed/i.test(
+      error.message,
+    );
+    return c.json(
+      {
+        error: unavailable ? "unavailable" : "internal_error",
+        message: unavailable
+          ? "the database is unavailable; nothing was stored, try again"
+          : "something went wrong on Beacon's side; nothing was stored",
+        request_id: c.var.requestId,
+      },
+      unavailable ? 503 : 500,
+    );
+  });
+  return app;
+}

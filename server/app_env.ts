@@ -1,0 +1,34 @@
+/**
+ * What every route can reach through Hono's context (`c.var.deps`).
+ *
+ * @module
+ */
+import type { Database } from "../database/mod.ts";
+import type { BeaconConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { TokenVerifier } from "./auth.ts";
+import type { Forwarder } from "../plugins/forwarder.ts";
+
+/** The running app's parts, passed down from `main.ts`. */
+export interface AppDeps {
+  /** The database. */
+  db: Database;
+  /** The configuration. */
+  config: BeaconConfig;
+  /** The logger. */
+  log: Logger;
+  /** Checks access tokens. */
+  verifier: TokenVerifier;
+  /** The key for anonymous ingestion. */
+  ingestKey: string;
+  /** Feeds plugins; told when new events are stored. */
+  forwarder?: Forwarder;
+}
+
+/** Hono's environment for Beacon's apps. */
+export type AppEnv = {
+  Variables: {
+    deps: AppDeps;
+    requestId: string;
+  };
+};

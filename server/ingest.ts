@@ -1,0 +1,259 @@
+/**
+ * Ingestion: checking the events of a request one by one, and storing the good ones with
+ * one SQL statement.
+ *
+ * @module
+ */
+import type { Database } from "../database/mod.ts";
+import { actAsServiceRole } from "../database/act_as.ts";
+
+/** Who sent the request. */
+export type Sender = { kind: "user"; userId: string } | { kind: "anonymous" };
+
+/** An event that passed every check, ready to store. */
+export interface CheckedEvent {
+  /** Its place in the request. */
+  index: number;
+  id: string;
+  eventType: string;
+  userId: string | null;
+  anonymousId: string | null;
+  properties: Record<string, unknown>;
+  /** ISO 8601, or null for "now". */
+  timestamp: string | null;
+}
+
+/** Why one event was refused. */
+export interface Rejection {
+  /** Its place in the request (0 for a single event). */
+  index: number;
+  /** The field at fault. */
+  field: string;
+  /** What is wrong. */
+  reason: string;
+}
+
+/** A problem with the request as a whole. */
+export class RequestError extends Error {
+  /**
+   * @param status The HTTP status to answer with.
+   * @param code A short machine-readable code.
+   * @param message What is wrong, for a person.
+   */
+  constructor(
+    readonly status: 400 | 401 | 413 | 415,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Limits the checks apply. */
+export interface CheckLimits {
+  maxBatchEvents: number;
+  maxPropertiesBytes: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_WITH_OFFSET =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const MAX_FUTURE_MS = 86_400_000;
+const EARLIEST_MS = Date.parse("2000-01-01T00:00:00Z");
+const encoder = new TextEncoder();
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkOne(
+  raw: unknown,
+  index: number,
+  sender: Sender,
+  limits: CheckLimits,
+  now: number,
+): CheckedEvent | Rejection {
+  const reject = (field: string, reason: string): Rejection => ({
+    index,
+    field,
+    reason,
+  });
+  if (!isObject(raw)) return reject("", "an event must be a JSON object");
+  const event = raw.event;
+  if (typeof event !== "string") {
+    return reject("event", "required: the event type as a string");
+  }
+  if (event.length < 1 || event.length > 200) {
+    return reject("event", "must be 1 to 200 characters");
+  }
+  let properties: Record<string, unknown> = {};
+  if (raw.properties !== undefined && raw.properties !== null) {
+    if (!isObject(raw.properties)) {
+      return reject("properties", "must be a JSON object");
+    }
+    properties = raw.properties;
+    const size = encoder.encode(JSON.stringify(properties)).length;
+    if (size > limits.maxPropertiesBytes) {
+      return reject(
+        "properties",
+        `is ${size} bytes serialized; at most ${limits.maxPropertiesBytes} are allowed`,
+      );
+    }
+  }
+  let timestamp: string | null = null;
+  if (raw.timestamp !== undefined && raw.timestamp !== null) {
+    if (
+      typeof raw.timestamp !== "string" || !ISO_WITH_OFFSET.test(raw.timestamp)
+    ) {
+      return reject(
+        "timestamp",
+        "must be ISO 8601 with a UTC offset, e.g. 2026-11-26T09:30:00Z or 2026-11-26T10:30:00+01:00",
+      );
+    }
+    const at = Date.parse(raw.timestamp);
+    if (Number.isNaN(at)) {
+      return reject("timestamp", "is not a real date and time");
+    }
+    if (at > now + MAX_FUTURE_MS) {
+      return reject("timestamp", "is more than 1 day in the future");
+    }
+    if (at < EARLIEST_MS) return reject("timestamp", "is before 2000-01-01");
+    timestamp = new Date(at).toISOString();
+  }
+  let id: string;
+  if (raw.uuid === undefined || raw.uuid === null) {
+    id = crypto.randomUUID();
+  } else if (typeof raw.uuid !== "string" || !UUID.test(raw.uuid)) {
+    return reject(
+      "uuid",
+      "must be a UUID, e.g. 0b6a1f9e-3c1d-4e7a-9a57-2f1f5b2d8c11",
+    );
+  } else {
+    id = raw.uuid.toLowerCase();
+  }
+  let anonymousId: string | null = null;
+  if (raw.anonymous_id !== undefined && raw.anonymous_id !== null) {
+    if (typeof raw.anonymous_id !== "string") {
+      return reject("anonymous_id", "must be a string");
+    }
+    if (raw.anonymous_id.length < 1 || raw.anonymous_id.length > 200) {
+      return reject("anonymous_id", "must be 1 to 200 characters");
+    }
+    anonymousId = raw.anonymous_id;
+  }
+  if (sender.kind === "anonymous" && anonymousId === null) {
+    return reject(
+      "anonymous_id",
+      "required for events sent with the ingest key (no signed-in user)",
+    );
+  }
+  return {
+    index,
+    id,
+    eventType: event,
+    userId: sender.kind === "user" ? sender.userId : null,
+    anonymousId,
+    properties,
+    timestamp,
+  };
+}
+
+/**
+ * Checks a parsed request body: one event, or `{ "batch": [...] }`. Problems with the
+ * request as a whole throw; problems with single events are returned as rejections and
+ * never stop the others.
+ *
+ * @param body The parsed JSON body.
+ * @param sender Who sent it (the user id comes from the token, never from the body).
+ * @param limits Batch and properties limits.
+ * @param now The current time in milliseconds.
+ * @returns The events to store and the rejected ones.
+ * @throws {RequestError} For an empty or oversized batch, or a body of the wrong shape.
+ */
+export function checkEvents(
+  body: unknown,
+  sender: Sender,
+  limits: CheckLimits,
+  now: number,
+): { events: CheckedEvent[]; rejected: Rejection[] } {
+  if (!isObject(body)) {
+    throw new RequestError(
+      400,
+      "invalid_body",
+      'the body must be an event object or { "batch": [...] }',
+    );
+  }
+  let items: unknown[];
+  if ("batch" in body) {
+    if (!Array.isArray(body.batch)) {
+      throw new RequestError(
+        400,
+        "invalid_batch",
+        "batch must be an array of events",
+      );
+    }
+    items = body.batch;
+    if (items.length === 0) {
+      throw new RequestError(400, "empty_batch", "batch holds no events");
+    }
+    if (items.length > limits.maxBatchEvents) {
+      throw new RequestError(
+        413,
+        "batch_too_large",
+        `batch holds ${items.length} events; at most ${limits.maxBatchEvents} are allowed per request`,
+      );
+    }
+  } else {
+    items = [body];
+  }
+  const events: CheckedEvent[] = [];
+  const rejected: Rejection[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const result = checkOne(items[i], i, sender, limits, now);
+    if ("reason" in result) rejected.push(result);
+    else events.push(result);
+  }
+  return { events, rejected };
+}
+
+/**
+ * Stores checked events with one statement, as `service_role`. An event whose id is
+ * already stored (or repeats an earlier one of the same request) is a duplicate and is not
+ * stored again. Resolves once committed.
+ *
+ * @param db The database.
+ * @param events The checked events.
+ * @returns How many were stored and how many were duplicates.
+ */
+export async function storeEvents(
+  db: Database,
+  events: CheckedEvent[],
+): Promise<{ accepted: number; duplicates: number }> {
+  if (events.length === 0) return { accepted: 0, duplicates: 0 };
+  const rows = events.map((e) => ({
+    id: e.id,
+    t: e.eventType,
+    u: e.userId,
+    a: e.anonymousId,
+    p: e.properties,
+    ts: e.timestamp,
+  }));
+  const [{ accepted }] = await actAsServiceRole(
+    db,
+    (tx) =>
+      tx.query<{ accepted: number }>(
+        `with stored as (
+         insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
+         select r.id, r.t, r.u, r.a, r.p, coalesce(r.ts, now())
+           from jsonb_to_recordset($1::text::jsonb)
+                as r (id uuid, t text, u uuid, a text, p jsonb, ts timestamptz)
+         on conflict (id) do nothing
+         returning 1
+       )
+       select count(*)::int as accepted from stored`,
+        [JSON.stringify(rows)],
+      ),
+  );
+  return { accepted, duplicates: events.length - accepted };
+}

@@ -1,0 +1,169 @@
+/**
+ * Starting and stopping a whole Beacon: database, settings, plugins, nightly job, HTTP.
+ *
+ * @module
+ */
+import type { BeaconConfig } from "./config.ts";
+import type { Database } from "../database/mod.ts";
+import { openDatabase } from "../database/open.ts";
+import { createApp } from "./app.ts";
+import { createTokenVerifier } from "./auth.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { ensureSetting, randomSecret } from "./settings.ts";
+import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
+import {
+  type NightlyScheduler,
+  pgCronSchedulesNightly,
+  startNightlyScheduler,
+} from "./nightly.ts";
+
+/** A running Beacon. */
+export interface RunningBeacon {
+  /** Where it listens, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** The database. */
+  db: Database;
+  /** The ingest key in force. */
+  ingestKey: string;
+  /** The secret that signs local access tokens. */
+  localTokenSecret: string;
+  /** The forwarder. */
+  forwarder: Forwarder;
+  /** The nightly scheduler, when Beacon runs the nightly job itself. */
+  nightly?: NightlyScheduler;
+  /**
+   * Stops accepting, finishes requests in flight, flushes the plugins, closes the
+   * database.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** Options for {@linkcode startBeacon}. */
+export interface StartOptions {
+  /** The logger. @default {a JSON-lines logger on stdout} */
+  log?: Logger;
+  /** Where the human-readable start banner goes. @default {console.error} */
+  banner?: (line: string) => void;
+}
+
+/**
+ * Starts Beacon from a configuration.
+ *
+ * @param config The configuration (see `fresh.config.ts`).
+ * @param options Logging.
+ * @returns The running Beacon.
+ */
+export async function startBeacon(
+  config: BeaconConfig,
+  options: StartOptions = {},
+): Promise<RunningBeacon> {
+  const log = options.log ?? createLogger();
+  const banner = options.banner ?? ((line: string) => console.error(line));
+  const started = performance.now();
+  const { db, migrations, seeded } = await openDatabase(config.database, {
+    seedDemoData: config.seedDemoData,
+  });
+  log.info("database ready", {
+    kind: config.database.kind,
+    migrations: migrations.version,
+    applied_now: migrations.applied.length,
+    seeded,
+  });
+
+  let ingestKey = config.ingestKey;
+  let ingestKeyCreated = false;
+  if (!ingestKey) {
+    const stored = await ensureSetting(
+      db,
+      "ingest_key",
+      () => `bk_${randomSecret(24)}`,
+    );
+    ingestKey = stored.value;
+    ingestKeyCreated = stored.created;
+  }
+  const localTokenSecret =
+    (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
+      .value;
+  const verifier = config.auth.mode === "supabase"
+    ? createTokenVerifier({
+      jwksUrl: config.auth.jwksUrl,
+      secret: config.auth.jwksUrl ? undefined : config.auth.jwtSecret,
+      audience: config.auth.audience,
+    })
+    : createTokenVerifier({ secret: localTokenSecret, issuer: "beacon" });
+
+  const forwarder = createForwarder({
+    db,
+    plugins: config.plugins,
+    config: config.forwarder,
+    log: log.child({ component: "forwarder" }),
+  });
+  await forwarder.start();
+
+  let nightly: NightlyScheduler | undefined;
+  if (
+    config.nightly === "always" ||
+    (config.nightly === "auto" && !await pgCronSchedulesNightly(db))
+  ) {
+    nightly = startNightlyScheduler(db, log.child({ component: "nightly" }));
+  }
+
+  const app = createApp({ db, config, log, verifier, ingestKey, forwarder });
+  const abort = new AbortController();
+  let resolveListening: (url: string) => void;
+  const listening = new Promise<string>((
+    resolve,
+  ) => (resolveListening = resolve));
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    signal: abort.signal,
+    onListen: ({ hostname, port }) => {
+      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+      resolveListening(`http://${host}:${port}`);
+    },
+  }, app.fetch);
+  const url = await listening;
+
+  banner(
+    `Beacon is running at ${url} (ready in ${
+      Math.round(performance.now() - started)
+    } ms)`,
+  );
+  banner(`  health:    ${url}/api/v1/health`);
+  banner(`  ingestion: POST ${url}/api/v1/events`);
+  if (ingestKeyCreated) {
+    banner(
+      `  ingest key (generated now, stored in beacon.settings; shown once): ${ingestKey}`,
+    );
+  }
+  if (seeded) {
+    banner(
+      "  demo data loaded: sign in as admin@beacon.local with password beacon-demo",
+    );
+  }
+  if (config.plugins.length > 0) {
+    banner(`  plugins:   ${config.plugins.map((p) => p.name).join(", ")}`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    db,
+    ingestKey,
+    localTokenSecret,
+    forwarder,
+    nightly,
+    shutdown() {
+      stopping ??= (async () => {
+        abort.abort();
+        await server.finished;
+        await forwarder.stop();
+        await nightly?.stop();
+        await db.close();
+        log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}
