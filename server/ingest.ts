@@ -63,6 +63,23 @@ const MAX_FUTURE_MS = 86_400_000;
 const EARLIEST_MS = Date.parse("2000-01-01T00:00:00Z");
 const encoder = new TextEncoder();
 
+/** Whether the date part of an ISO string exists (no 30 February) and the time is in range. */
+function isCalendarDate(iso: string): boolean {
+  const [y, m, d, hh, mm, ss] = iso.split(/[-T:.Z+]/i).map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 &&
+    date.getUTCDate() === d &&
+    hh < 24 && mm < 60 && (Number.isNaN(ss) || ss < 60);
+}
+
+const UNSTORABLE =
+  "contains the NUL character (\\u0000) or a lone UTF-16 surrogate, which PostgreSQL cannot store";
+
+/** Whether PostgreSQL can store the string as text: no NUL, well-formed UTF-16. */
+function storableText(text: string): boolean {
+  return !text.includes("\u0000") && text.isWellFormed();
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -87,13 +104,18 @@ function checkOne(
   if (event.length < 1 || event.length > 200) {
     return reject("event", "must be 1 to 200 characters");
   }
+  if (!storableText(event)) return reject("event", UNSTORABLE);
   let properties: Record<string, unknown> = {};
   if (raw.properties !== undefined && raw.properties !== null) {
     if (!isObject(raw.properties)) {
       return reject("properties", "must be a JSON object");
     }
     properties = raw.properties;
-    const size = encoder.encode(JSON.stringify(properties)).length;
+    const serialized = JSON.stringify(properties);
+    if (/\\u0000|\\ud[89a-f]/i.test(serialized)) {
+      return reject("properties", UNSTORABLE);
+    }
+    const size = encoder.encode(serialized).length;
     if (size > limits.maxPropertiesBytes) {
       return reject(
         "properties",
@@ -112,7 +134,7 @@ function checkOne(
       );
     }
     const at = Date.parse(raw.timestamp);
-    if (Number.isNaN(at)) {
+    if (Number.isNaN(at) || !isCalendarDate(raw.timestamp)) {
       return reject("timestamp", "is not a real date and time");
     }
     if (at > now + MAX_FUTURE_MS) {
@@ -139,6 +161,9 @@ function checkOne(
     }
     if (raw.anonymous_id.length < 1 || raw.anonymous_id.length > 200) {
       return reject("anonymous_id", "must be 1 to 200 characters");
+    }
+    if (!storableText(raw.anonymous_id)) {
+      return reject("anonymous_id", UNSTORABLE);
     }
     anonymousId = raw.anonymous_id;
   }

@@ -1,0 +1,73 @@
+/**
+ * A Beacon app on a migrated in-memory PGlite, for handler tests with `app.request`.
+ *
+ * @module
+ */
+import { createApp } from "../../server/app.ts";
+import { type BeaconConfigInput, defineConfig } from "../../server/config.ts";
+import { createTokenVerifier, issueAccessToken } from "../../server/auth.ts";
+import { silentLogger } from "../../server/log.ts";
+import type { Database } from "../../database/mod.ts";
+import type { Forwarder } from "../../plugins/forwarder.ts";
+import { openMigratedPglite } from "./database.ts";
+
+/** The secret test tokens are signed with. */
+export const TEST_SECRET =
+  "test-secret-that-is-long-enough-for-hs256-0123456789";
+/** The ingest key of test apps. */
+export const TEST_INGEST_KEY = "bk_test_ingest_key_0123456789";
+
+/** Options for {@linkcode createTestApp}. */
+export interface TestAppOptions {
+  /** A database to use instead of a new PGlite. */
+  db?: Database;
+  /** Configuration overrides. */
+  config?: BeaconConfigInput;
+  /** A forwarder to tell about new events. */
+  forwarder?: Forwarder;
+}
+
+/** Builds an app on a migrated database; `close()` closes the database it opened. */
+export async function createTestApp(options: TestAppOptions = {}) {
+  const db = options.db ?? await openMigratedPglite();
+  const config = defineConfig({ seedDemoData: false, ...options.config });
+  const app = createApp({
+    db,
+    config,
+    log: silentLogger,
+    verifier: createTokenVerifier({ secret: TEST_SECRET, issuer: "beacon" }),
+    ingestKey: TEST_INGEST_KEY,
+    forwarder: options.forwarder,
+  });
+  return {
+    app,
+    db,
+    /** An access token for a user, as Beacon issues them. */
+    token: (userId: string, expiresInSeconds = 3600) =>
+      issueAccessToken({ id: userId }, {
+        secret: TEST_SECRET,
+        expiresInSeconds,
+      }),
+    close: () => options.db ? Promise.resolve() : db.close(),
+  };
+}
+
+/** Creates an auth user (and so a profile); superuser when asked. Returns the id. */
+export async function createUser(
+  db: Database,
+  email: string,
+  superuser = false,
+): Promise<string> {
+  const [{ id }] = await db.query<{ id: string }>(
+    `insert into auth.users (id, email, aud, role, created_at)
+     values (gen_random_uuid(), $1, 'authenticated', 'authenticated', now()) returning id::text`,
+    [email],
+  );
+  if (superuser) {
+    await db.query(
+      "update public.profiles set is_superuser = true where id = $1",
+      [id],
+    );
+  }
+  return id;
+}
