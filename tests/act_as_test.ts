@@ -1,0 +1,124 @@
+/**
+ * Acting as the user on both adapters: the same call returns everything for a superuser
+ * and nothing for an ordinary user, because RLS decides.
+ */
+import assert from "node:assert/strict";
+import { actAsServiceRole, actAsUser } from "../database/act_as.ts";
+import type { Database } from "../database/mod.ts";
+import {
+  missingPostgres15,
+  skipWithoutPostgres15,
+} from "./support/postgres15.ts";
+import {
+  openMigratedPglite,
+  startMigratedPostgres15,
+} from "./support/database.ts";
+import { createUser } from "./support/app.ts";
+
+async function checkActingAs(db: Database) {
+  const sam = await createUser(db, "sam@act-as.test", true);
+  const olive = await createUser(db, "olive@act-as.test");
+  await db.query(
+    `insert into public.events (event_type, anonymous_id) select 'page_view', 'v' || g from generate_series(1, 5) g`,
+  );
+  const [{ total }] = await db.query<{ total: number }>(
+    "select count(*)::int as total from public.events",
+  );
+  const countAs = (sub: string) =>
+    actAsUser(db, { sub }, async (tx) => {
+      const [row] = await tx.query<{ n: number; role: string; uid: string }>(
+        "select count(*)::int as n, current_user::text as role, auth.uid()::text as uid from public.events",
+      );
+      return row;
+    });
+  const asSam = await countAs(sam);
+  assert.equal(asSam.n, total, "a superuser reads every event");
+  assert.equal(asSam.role, "authenticated");
+  assert.equal(asSam.uid, sam);
+  assert.equal((await countAs(olive)).n, 0, "an ordinary user reads none");
+  const summary = await actAsUser(
+    db,
+    { sub: olive },
+    (tx) =>
+      tx.query<{ total_signups: string | number }>(
+        "select total_signups from analytics.summary()",
+      ),
+  );
+  assert.equal(
+    Number(summary[0].total_signups),
+    0,
+    "the summary shows an ordinary user nothing",
+  );
+
+  const [timeout] = await actAsUser(
+    db,
+    { sub: olive },
+    (tx) =>
+      tx.query<{ t: string }>(
+        "select current_setting('statement_timeout') as t",
+      ),
+    { statementTimeoutMs: 1500 },
+  );
+  assert.equal(
+    timeout.t,
+    "1500ms",
+    "the statement timeout is set for the transaction",
+  );
+  if (db.kind === "postgres") {
+    // PGlite runs single-threaded in WebAssembly and cannot cancel a running statement.
+    await assert.rejects(
+      actAsUser(db, { sub: olive }, (tx) => tx.query("select pg_sleep(2)"), {
+        statementTimeoutMs: 100,
+      }),
+      /statement timeout|canceling statement/,
+      "the statement timeout applies",
+    );
+  }
+  await assert.rejects(
+    actAsUser(
+      db,
+      { sub: olive },
+      (tx) => tx.query("update public.profiles set is_superuser = true"),
+    ),
+    /permission denied/,
+  );
+  const [{ role }] = await db.query<{ role: string }>(
+    "select current_user::text as role",
+  );
+  assert.notEqual(
+    role,
+    "authenticated",
+    "the role does not leak out of the transaction",
+  );
+  const [row] = await actAsServiceRole(
+    db,
+    (tx) =>
+      tx.query<{ n: number }>("select count(*)::int as n from public.events"),
+  );
+  assert.equal(row.n, total, "the service role reads everything");
+}
+
+Deno.test("acting as the user on PGlite: RLS decides", async () => {
+  const db = await openMigratedPglite();
+  try {
+    await checkActingAs(db);
+  } finally {
+    await db.close();
+  }
+});
+
+const missing = await missingPostgres15();
+Deno.test({
+  name: "acting as the user on PostgreSQL 15: RLS decides",
+  ignore: skipWithoutPostgres15(missing),
+  async fn() {
+    assert.deepEqual(missing, []);
+    const { pg, db } = await startMigratedPostgres15();
+    try {
+      await checkActingAs(db);
+    } finally {
+      await db.close();
+      await pg.stop();
+    }
+  },
+});
