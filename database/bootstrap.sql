@@ -66,8 +66,9 @@ create table if not exists auth.users (
   created_at timestamptz default now(),
   updated_at timestamptz default now()
 );
+-- The version at the end tells Beacon's migration runner whether to apply this file again.
 comment on table auth.users is
-  'Compatibility copy of Supabase Auth''s users table (only the columns Beacon uses).';
+  'Compatibility copy of Supabase Auth''s users table (only the columns Beacon uses). beacon-bootstrap:1';
 grant all on table auth.users to service_role;
 
 -- auth.uid(), auth.role(), auth.email(), auth.jwt(): read the claims PostgREST (or Beacon's

@@ -27,9 +27,7 @@ if (import.meta.main) {
     );
     if (command === "seed") {
       console.log(
-        seeded
-          ? "demo data loaded"
-          : "not seeded: the database already has users",
+        seeded ? "demo data loaded" : "not seeded: the database already has users",
       );
       if (!seeded) Deno.exitCode = 1;
     }

@@ -50,7 +50,9 @@ const DEFAULT_MIGRATIONS_DIR = new URL(
   import.meta.url,
 );
 const BOOTSTRAP_FILE = new URL("./bootstrap.sql", import.meta.url);
-const BOOTSTRAP_MARKER = "Compatibility copy of Supabase Auth";
+const BOOTSTRAP_MARKER = /beacon-bootstrap:(\d+)/;
+/** The version `database/bootstrap.sql` writes into its marker; raise it when the file changes. */
+export const BOOTSTRAP_VERSION = 1;
 
 /**
  * Reads the migration files of a folder, oldest first.
@@ -66,9 +68,7 @@ export async function readMigrations(
   for await (const entry of Deno.readDir(base)) {
     const match = /^(\d{14})_(.+)\.sql$/.exec(entry.name);
     if (!entry.isFile || !match) continue;
-    const url = typeof base === "string"
-      ? `${base}${entry.name}`
-      : new URL(entry.name, base);
+    const url = typeof base === "string" ? `${base}${entry.name}` : new URL(entry.name, base);
     migrations.push({
       version: match[1],
       name: match[2],
@@ -80,7 +80,8 @@ export async function readMigrations(
 
 /**
  * Tells whether the database needs the compatibility bootstrap: yes when `auth.users` is
- * missing or is Beacon's own copy, no on a Supabase project.
+ * missing, or is Beacon's own copy from an older bootstrap; no on a Supabase project (whose
+ * `auth.users` carries no marker) or when the current bootstrap is in place.
  *
  * @param db The database.
  * @returns True when the bootstrap should run.
@@ -92,7 +93,9 @@ export async function needsBootstrap(db: Database): Promise<boolean> {
     `select to_regclass('auth.users') is not null as present,
             obj_description(to_regclass('auth.users'), 'pg_class') as description`,
   );
-  return !row.present || (row.description ?? "").startsWith(BOOTSTRAP_MARKER);
+  if (!row.present) return true;
+  const marker = BOOTSTRAP_MARKER.exec(row.description ?? "");
+  return marker !== null && Number(marker[1]) < BOOTSTRAP_VERSION;
 }
 
 /**

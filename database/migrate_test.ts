@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openPglite } from "./pglite.ts";
-import { applyMigrations, needsBootstrap, readMigrations } from "./migrate.ts";
+import { applyMigrations, BOOTSTRAP_VERSION, needsBootstrap, readMigrations } from "./migrate.ts";
 
 Deno.test("migrations are timestamped, one topic each, and read oldest first", async () => {
   const migrations = await readMigrations();
@@ -44,14 +44,12 @@ Deno.test("the bootstrap stays away from a database that already has Supabase's 
       false,
       "Supabase's own auth.users is left alone",
     );
+    await db.exec("comment on table auth.users is 'Compatibility copy. beacon-bootstrap:0'");
+    assert.equal(await needsBootstrap(db), true, "an older Beacon bootstrap is brought up to date");
     await db.exec(
-      "comment on table auth.users is 'Compatibility copy of Supabase Auth''s users table'",
+      `comment on table auth.users is 'Compatibility copy. beacon-bootstrap:${BOOTSTRAP_VERSION}'`,
     );
-    assert.equal(
-      await needsBootstrap(db),
-      true,
-      "Beacon's own copy may be brought up to date",
-    );
+    assert.equal(await needsBootstrap(db), false, "the current bootstrap is not applied again");
   } finally {
     await db.close();
   }

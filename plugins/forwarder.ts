@@ -84,9 +84,7 @@ export function toPluginEvent(row: EventRow): PluginEvent {
     event: row.event_type,
     userId: row.user_id,
     anonymousId: row.anonymous_id,
-    properties: typeof row.payload === "string"
-      ? JSON.parse(row.payload)
-      : row.payload,
+    properties: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
     timestamp: iso(row.timestamp),
     receivedAt: iso(row.received_at),
   };

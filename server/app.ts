@@ -21,9 +21,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.use(async function requestContext(c, next) {
     const given = c.req.header("x-request-id");
-    const requestId = given && REQUEST_ID.test(given)
-      ? given
-      : crypto.randomUUID();
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("deps", deps);
     c.set("requestId", requestId);
     const started = performance.now();

@@ -75,12 +75,8 @@ export function createTokenVerifier(
     throw new Error("createTokenVerifier needs jwksUrl or secret");
   }
   const audience = options.audience ?? "authenticated";
-  const jwks = options.jwksUrl
-    ? createRemoteJWKSet(new URL(options.jwksUrl))
-    : undefined;
-  const secret = options.secret
-    ? new TextEncoder().encode(options.secret)
-    : undefined;
+  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
   return {
     async verify(token: string): Promise<Claims> {
       if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) {
@@ -123,9 +119,7 @@ export function createTokenVerifier(
       if (typeof sub !== "string" || !UUID.test(sub)) {
         throw new TokenError("token has no user (sub) claim");
       }
-      const role = typeof payload.role === "string"
-        ? payload.role
-        : "authenticated";
+      const role = typeof payload.role === "string" ? payload.role : "authenticated";
       if (role !== "authenticated") {
         throw new TokenError(`token role "${role}" is not a signed-in user`);
       }

@@ -20,8 +20,7 @@ async function jwksServer() {
         ? Response.json({ keys: [jwk] })
         : new Response("not found", { status: 404 }),
   );
-  const url =
-    `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
+  const url = `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
   const sign = (
     claims: Record<string, unknown>,
     options: { exp?: number; key?: CryptoKey; aud?: string } = {},

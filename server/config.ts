@@ -298,9 +298,7 @@ export function configFromEnv(
       url: base,
       jwksUrl: jwksUrl
         ? url("SUPABASE_JWKS_URL", jwksUrl)
-        : (base && !jwtSecret
-          ? `${base}/auth/v1/.well-known/jwks.json`
-          : undefined),
+        : (base && !jwtSecret ? `${base}/auth/v1/.well-known/jwks.json` : undefined),
       jwtSecret,
       audience: "authenticated",
     };

@@ -11,11 +11,7 @@ import { createTokenVerifier } from "./auth.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { ensureSetting, randomSecret } from "./settings.ts";
 import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
-import {
-  type NightlyScheduler,
-  pgCronSchedulesNightly,
-  startNightlyScheduler,
-} from "./nightly.ts";
+import { type NightlyScheduler, pgCronSchedulesNightly, startNightlyScheduler } from "./nightly.ts";
 
 /** A running Beacon. */
 export interface RunningBeacon {
@@ -81,9 +77,8 @@ export async function startBeacon(
     ingestKey = stored.value;
     ingestKeyCreated = stored.created;
   }
-  const localTokenSecret =
-    (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
-      .value;
+  const localTokenSecret = (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
+    .value;
   const verifier = config.auth.mode === "supabase"
     ? createTokenVerifier({
       jwksUrl: config.auth.jwksUrl,
@@ -126,9 +121,7 @@ export async function startBeacon(
   const url = await listening;
 
   banner(
-    `Beacon is running at ${url} (ready in ${
-      Math.round(performance.now() - started)
-    } ms)`,
+    `Beacon is running at ${url} (ready in ${Math.round(performance.now() - started)} ms)`,
   );
   banner(`  health:    ${url}/api/v1/health`);
   banner(`  ingestion: POST ${url}/api/v1/events`);

@@ -5,14 +5,8 @@
 import assert from "node:assert/strict";
 import { actAsServiceRole, actAsUser } from "../database/act_as.ts";
 import type { Database } from "../database/mod.ts";
-import {
-  missingPostgres15,
-  skipWithoutPostgres15,
-} from "./support/postgres15.ts";
-import {
-  openMigratedPglite,
-  startMigratedPostgres15,
-} from "./support/database.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
+import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 import { createUser } from "./support/app.ts";
 
 async function checkActingAs(db: Database) {
@@ -92,8 +86,7 @@ async function checkActingAs(db: Database) {
   );
   const [row] = await actAsServiceRole(
     db,
-    (tx) =>
-      tx.query<{ n: number }>("select count(*)::int as n from public.events"),
+    (tx) => tx.query<{ n: number }>("select count(*)::int as n from public.events"),
   );
   assert.equal(row.n, total, "the service role reads everything");
 }

@@ -4,10 +4,7 @@
  * subscriptions with trials, upgrades and churn), late events, repeated runs, and a gap.
  */
 import assert from "node:assert/strict";
-import {
-  missingPostgres15,
-  skipWithoutPostgres15,
-} from "./support/postgres15.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { startMigratedPostgres15 } from "./support/database.ts";
 import {
   dayRange,
@@ -62,9 +59,7 @@ Deno.test({
     const yesterday = utcDay(now - DAY_MS);
     const data = generateData({ seed: 20261126, now, days: 35, events: 12000 });
     // A fifth of the events arrive late: after the first run, for days already closed.
-    const late = data.events.filter((e, i) =>
-      i % 5 === 0 && utcDay(e.at) < yesterday
-    );
+    const late = data.events.filter((e, i) => i % 5 === 0 && utcDay(e.at) < yesterday);
     const onTime = data.events.filter((e) => !late.includes(e));
     const firstDay = utcDay(
       Math.min(
@@ -152,9 +147,7 @@ Deno.test({
           [today],
         );
         assert.equal(closed, false);
-        const expected = data.events.filter((e) =>
-          utcDay(e.at) === today
-        ).length +
+        const expected = data.events.filter((e) => utcDay(e.at) === today).length +
           data.users.filter((u) => utcDay(u.createdAt) === today).length;
         const [{ value }] = await db.query<{ value: string }>(
           "select value::text from analytics.timeseries('events', $1::date, $1::date)",

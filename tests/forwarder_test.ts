@@ -4,23 +4,13 @@
  * backoff without holding up other plugins; a restart resumes from the stored cursor.
  */
 import assert from "node:assert/strict";
-import {
-  backoffMs,
-  createForwarder,
-  type Forwarder,
-} from "../plugins/forwarder.ts";
+import { backoffMs, createForwarder, type Forwarder } from "../plugins/forwarder.ts";
 import type { BeaconPlugin, PluginEvent } from "../plugins/mod.ts";
 import type { Database } from "../database/mod.ts";
 import { openPostgres } from "../database/postgres.ts";
 import { silentLogger } from "../server/log.ts";
-import {
-  missingPostgres15,
-  skipWithoutPostgres15,
-} from "./support/postgres15.ts";
-import {
-  openMigratedPglite,
-  startMigratedPostgres15,
-} from "./support/database.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
+import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 
 const FAST = {
   batchSize: 50,

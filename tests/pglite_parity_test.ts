@@ -3,14 +3,8 @@
  * same answers from every read function and view for the same data.
  */
 import assert from "node:assert/strict";
-import {
-  missingPostgres15,
-  skipWithoutPostgres15,
-} from "./support/postgres15.ts";
-import {
-  openMigratedPglite,
-  startMigratedPostgres15,
-} from "./support/database.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
+import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 import {
   generateData,
   loadEvents,

@@ -3,10 +3,7 @@
  * pg_cron that this test starts, migrated as on Supabase. Each test file is one step.
  */
 import assert from "node:assert/strict";
-import {
-  missingPostgres15,
-  skipWithoutPostgres15,
-} from "./support/postgres15.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { startMigratedPostgres15 } from "./support/database.ts";
 
 const TESTS_DIR = new URL("../supabase/tests/", import.meta.url).pathname;
@@ -50,9 +47,7 @@ Deno.test({
           }).output();
           const text = new TextDecoder().decode(out.stdout) +
             new TextDecoder().decode(out.stderr);
-          const notOk = text.split("\n").filter((line) =>
-            /^\s*not ok \d+/.test(line)
-          );
+          const notOk = text.split("\n").filter((line) => /^\s*not ok \d+/.test(line));
           const ok = text.split("\n").filter((line) => /^\s*ok \d+/.test(line));
           console.log(
             `${file}: ${ok.length} assertions passed, ${notOk.length} failed`,

@@ -1,36 +1,74 @@
 /**
- * `deno task start` as a new user runs it: a fresh data directory gets the migrations,
- * the demo data and a summary; a second start applies nothing and loads nothing again.
+ * `deno task start` as a new user runs it: a fresh data directory gets the migrations and
+ * the demo data, the banner prints the address and the ingest key, health is ok within
+ * 30 seconds, SIGTERM stops it cleanly; a second start applies and loads nothing again.
  */
 import assert from "node:assert/strict";
 
-async function start(dataDir: string): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-    env: { BEACON_DATA_DIR: dataDir, DATABASE_URL: "", BEACON_SEED: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  assert.ok(out.success, `start failed:\n${text}`);
-  return text;
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
-Deno.test("the first start migrates and seeds the embedded database; the second changes nothing", async () => {
+async function runOnce(dataDir: string): Promise<{ output: string; healthMs: number }> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: { BEACON_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: "", BEACON_SEED: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const started = Date.now();
+  const output = (async () => {
+    const [out, err] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    return out + err;
+  })();
+  let healthMs = -1;
+  try {
+    while (Date.now() - started < 30_000) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+        const body = await res.json();
+        if (res.status === 200 && body.status === "ok") {
+          healthMs = Date.now() - started;
+          break;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const status = await child.status;
+  const text = await output;
+  assert.ok(healthMs >= 0, `health was not ok within 30 s:\n${text}`);
+  assert.equal(status.code, 0, `SIGTERM should stop Beacon cleanly:\n${text}`);
+  assert.match(text, /"msg":"stopped"/);
+  return { output: text, healthMs };
+}
+
+Deno.test("deno task start: health ok within 30 s on a fresh machine, clean stop, nothing redone on restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "beacon-start-" });
   try {
-    const first = await start(dir);
-    assert.match(
-      first,
-      /database: embedded, migrations at \d{14} \(\d+ applied now\), demo data loaded/,
-    );
-    assert.match(first, /total_users: 401/);
-    assert.match(first, /total_signups: 401/);
-    const second = await start(dir);
-    assert.match(second, /\(0 applied now\)/);
-    assert.doesNotMatch(second, /demo data loaded/);
-    assert.match(second, /total_users: 401/);
+    const first = await runOnce(dir);
+    console.log(`first start: health ok after ${first.healthMs} ms`);
+    assert.match(first.output, /Beacon is running at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(first.output, /ingest key \(generated now.*\): bk_[\w-]{20,}/);
+    assert.match(first.output, /sign in as admin@beacon\.local/);
+    assert.match(first.output, /"applied_now":\d+,"seeded":true/);
+    const key = /ingest key .*: (bk_[\w-]+)/.exec(first.output)![1];
+
+    const second = await runOnce(dir);
+    assert.match(second.output, /"applied_now":0,"seeded":false/);
+    assert.doesNotMatch(second.output, /ingest key \(generated now/);
+    assert.doesNotMatch(second.output, new RegExp(key), "the ingest key is printed only once");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,12 +5,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../server/app_env.ts";
-import {
-  checkEvents,
-  RequestError,
-  type Sender,
-  storeEvents,
-} from "../../server/ingest.ts";
+import { checkEvents, RequestError, type Sender, storeEvents } from "../../server/ingest.ts";
 import { TokenError } from "../../server/auth.ts";
 
 function sameSecret(a: string, b: string): boolean {

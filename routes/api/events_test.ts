@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  createTestApp,
-  createUser,
-  TEST_INGEST_KEY,
-} from "../../tests/support/app.ts";
+import { createTestApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 import { issueAccessToken } from "../../server/auth.ts";
 
 const t = await createTestApp({
@@ -58,8 +54,7 @@ Deno.test("an anonymous batch with the ingest key is stored; bad events are name
     rejected: [{
       index: 1,
       field: "anonymous_id",
-      reason:
-        "required for events sent with the ingest key (no signed-in user)",
+      reason: "required for events sent with the ingest key (no signed-in user)",
     }],
   });
   assert.equal(

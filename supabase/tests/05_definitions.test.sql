@@ -1,22 +1,25 @@
 -- How the schema is built: RLS everywhere, safe security definer functions, no function
 -- executable by PUBLIC, views that respect RLS.
 begin;
-select plan(9);
+select plan(11);
 
 select ok(tests.rls_enabled('public'), 'row-level security is enabled on every table in public');
 select ok(tests.rls_enabled('analytics'), 'row-level security is enabled on every table in analytics');
+select ok(tests.rls_enabled('beacon'), 'row-level security is enabled on every table in beacon');
+select ok(not has_schema_privilege('anon', 'beacon', 'usage') and not has_schema_privilege('authenticated', 'beacon', 'usage'),
+  'API roles cannot reach Beacon''s server state');
 
 select ok(
   (select prosecdef and proconfig @> array['search_path=""'] from pg_proc where oid = 'private.is_superuser()'::regprocedure),
   'the superuser check is security definer with an empty search_path');
 select is(
   (select count(*) from pg_proc p
-    where p.pronamespace in ('public'::regnamespace, 'analytics'::regnamespace, 'private'::regnamespace)
+    where p.pronamespace in ('public'::regnamespace, 'analytics'::regnamespace, 'private'::regnamespace, 'beacon'::regnamespace)
       and p.prosecdef and not coalesce(p.proconfig @> array['search_path=""'], false)),
   0::bigint, 'every security definer function sets search_path to empty');
 select is(
   (select count(*) from pg_proc p
-    where p.pronamespace in ('public'::regnamespace, 'analytics'::regnamespace, 'private'::regnamespace)
+    where p.pronamespace in ('public'::regnamespace, 'analytics'::regnamespace, 'private'::regnamespace, 'beacon'::regnamespace)
       and has_function_privilege('public', p.oid, 'execute')
       and p.proowner = (select oid from pg_roles where rolname = current_user)),
   0::bigint, 'no Beacon function is executable by PUBLIC');

@@ -12,8 +12,7 @@ import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";
 
 /** The secret test tokens are signed with. */
-export const TEST_SECRET =
-  "test-secret-that-is-long-enough-for-hs256-0123456789";
+export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 /** The ingest key of test apps. */
 export const TEST_INGEST_KEY = "bk_test_ingest_key_0123456789";
 

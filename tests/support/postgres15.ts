@@ -82,9 +82,7 @@ export function skipWithoutPostgres15(missing: string[]): boolean {
   if (missing.length === 0) return false;
   if (Deno.env.get("CI") === "true") return false;
   console.warn(
-    `skipped: missing ${
-      missing.join(", ")
-    }. Install with: ${POSTGRES15_INSTALL}`,
+    `skipped: missing ${missing.join(", ")}. Install with: ${POSTGRES15_INSTALL}`,
   );
   return true;
 }

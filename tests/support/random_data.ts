@@ -84,9 +84,7 @@ function uuid(random: () => number): string {
   hex[12] = "4";
   hex[16] = "89ab"[Math.floor(random() * 4)];
   const s = hex.join("");
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${
-    s.slice(16, 20)
-  }-${s.slice(20)}`;
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
 const OFFSETS_MIN = [0, 330, -480, 840, -210, 60, -600];
@@ -138,9 +136,7 @@ export function generateData(options: GenerateOptions): TestData {
     const user = users[Math.floor(random() * users.length)];
     // Each user is active for a while after signing up, then goes quiet.
     const from = anonymous ? start : user.createdAt;
-    const until = anonymous
-      ? now
-      : Math.min(now, user.createdAt + user.lifeDays * DAY_MS);
+    const until = anonymous ? now : Math.min(now, user.createdAt + user.lifeDays * DAY_MS);
     const at = Math.floor(from + random() * (until - from - 1000));
     events.push({
       id: uuid(random),
@@ -241,8 +237,7 @@ export async function loadUsersAndSubscriptions(
       data.users.map((u) => ({ id: u.id, email: u.email, at: u.createdAt })),
     )],
   );
-  const iso = (ms: number | null) =>
-    ms === null ? null : new Date(ms).toISOString();
+  const iso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString();
   await db.query(
     `insert into public.subscriptions (id, user_id, plan, status, amount_cents, currency, billing_interval,
                                        started_at, trial_ends_at, canceled_at)
@@ -330,8 +325,7 @@ export function expectedRollup(
     }
     return set.size;
   };
-  const paidFrom = (s: TestSubscription) =>
-    Math.max(s.startedAt, s.trialEndsAt ?? s.startedAt);
+  const paidFrom = (s: TestSubscription) => Math.max(s.startedAt, s.trialEndsAt ?? s.startedAt);
   for (const day of days) {
     out.set(`${day}|active_users|`, distinctOver(day, 1));
     out.set(`${day}|weekly_active_users|`, distinctOver(day, 7));
@@ -348,9 +342,7 @@ export function expectedRollup(
     for (const s of paying) {
       add(`${day}|active_subscriptions|${s.plan}`, 1);
       if (s.currency !== "USD") continue;
-      const monthly = s.billingInterval === "year"
-        ? s.amountCents / 12
-        : s.amountCents;
+      const monthly = s.billingInterval === "year" ? s.amountCents / 12 : s.amountCents;
       mrr += monthly;
       mrrByPlan.set(s.plan, (mrrByPlan.get(s.plan) ?? 0) + monthly);
     }

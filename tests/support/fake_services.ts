@@ -1,0 +1,53 @@
+/**
+ * Local stand-ins for remote services, speaking their documented protocols on 127.0.0.1:
+ * PostHog's batch capture endpoint and a webhook receiver.
+ *
+ * @module
+ */
+
+/** A fake PostHog: records `POST /batch/` events; answers 500 while `failing`. */
+export function fakePostHog() {
+  const received: Array<Record<string, unknown>> = [];
+  const state = { failing: false, requests: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
+      return new Response("not found", { status: 404 });
+    }
+    state.requests++;
+    const stream = req.headers.get("content-encoding") === "gzip"
+      ? req.body!.pipeThrough(new DecompressionStream("gzip"))
+      : req.body!;
+    const body = JSON.parse(await new Response(stream).text());
+    if (state.failing) return new Response("unavailable", { status: 500 });
+    received.push(...body.batch);
+    return Response.json({ status: 1 });
+  });
+  return {
+    host: `http://127.0.0.1:${server.addr.port}`,
+    received,
+    state,
+    /** The distinct event uuids received. */
+    uuids: () => new Set(received.map((e) => String(e.uuid))),
+    close: () => server.shutdown(),
+  };
+}
+
+/** A webhook receiver: records `{ events }` bodies; answers 500 while `failing`. */
+export function fakeWebhookReceiver() {
+  const received: Array<Record<string, unknown>> = [];
+  const state = { failing: false, requests: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    state.requests++;
+    const body = await req.json();
+    if (state.failing) return new Response("down", { status: 500 });
+    received.push(...body.events);
+    return new Response(null, { status: 204 });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/hook`,
+    received,
+    state,
+    ids: () => new Set(received.map((e) => String(e.id))),
+    close: () => server.shutdown(),
+  };
+}
