@@ -246,21 +246,16 @@ Deno.test({
             );
             // The slow transaction takes its seq and txid first, the quick one commits first.
             await slow.exec("begin");
-            await slow.query(
-              "insert into public.events (event_type, anonymous_id) values ('slow', 'v')",
+            const [slowRow] = await slow.query<{ seq: string }>(
+              "insert into public.events (event_type, anonymous_id) values ('slow', 'v') returning seq::text",
             );
             await quick.exec("begin");
-            await quick.query(
-              "insert into public.events (event_type, anonymous_id) values ('quick', 'v')",
+            const [quickRow] = await quick.query<{ seq: string }>(
+              "insert into public.events (event_type, anonymous_id) values ('quick', 'v') returning seq::text",
             );
             await quick.exec("commit");
-            const [order] = await db.query<{ slow_first: boolean }>(
-              `select (select seq from public.events where event_type = 'slow') <
-                    (select seq from public.events where event_type = 'quick') as slow_first`,
-            );
-            assert.equal(
-              order.slow_first,
-              true,
+            assert.ok(
+              Number(slowRow.seq) < Number(quickRow.seq),
               "the slow transaction took the earlier seq",
             );
             forwarder.wake();
