@@ -73,3 +73,14 @@ Deno.test("deno task start: health ok within 30 s on a fresh machine, clean stop
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a bad setting stops the start with a message naming it", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: { PORT: "eighty", BEACON_DATA_DIR: "memory://" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.match(new TextDecoder().decode(out.stderr), /Beacon cannot start: PORT: must be a port number/);
+});
