@@ -82,5 +82,8 @@ Deno.test("a bad setting stops the start with a message naming it", async () => 
     stderr: "piped",
   }).output();
   assert.equal(out.code, 1);
-  assert.match(new TextDecoder().decode(out.stderr), /Beacon cannot start: PORT: must be a port number/);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /Beacon cannot start: PORT: must be a port number/,
+  );
 });
