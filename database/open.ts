@@ -20,6 +20,8 @@ export interface OpenedDatabase {
   migrations: ApplyMigrationsResult;
   /** Whether the demo data was loaded now. */
   seeded: boolean;
+  /** Whether the database had no users when it was opened. */
+  wasEmpty: boolean;
 }
 
 /**
@@ -46,16 +48,14 @@ export async function openDatabase(
   try {
     const migrations = await applyMigrations(db);
     let seeded = false;
-    if (options.seedDemoData) {
-      const [{ users }] = await db.query<{ users: number }>(
-        "select count(*)::int as users from auth.users",
-      );
-      if (users === 0) {
-        await db.exec(await Deno.readTextFile(SEED_FILE));
-        seeded = true;
-      }
+    const [{ users }] = await db.query<{ users: number }>(
+      "select count(*)::int as users from auth.users",
+    );
+    if (options.seedDemoData && users === 0) {
+      await db.exec(await Deno.readTextFile(SEED_FILE));
+      seeded = true;
     }
-    return { db, migrations, seeded };
+    return { db, migrations, seeded, wasEmpty: users === 0 };
   } catch (error) {
     await db.close();
     throw error;

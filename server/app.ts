@@ -7,6 +7,9 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "./app_env.ts";
 import events from "../routes/api/events.ts";
 import health from "../routes/api/health.ts";
+import analyticsApi from "../routes/api/analytics.ts";
+import login from "../routes/login.tsx";
+import pages from "../routes/analytics.tsx";
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -38,6 +41,23 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
+  app.route("/api/v1/analytics", analyticsApi);
+  app.route("/", login);
+  app.route("/", pages);
+  app.get("/", (c) => c.redirect("/analytics", 302));
+  app.get("/_islands/*", async function islandBundle(c) {
+    const path = c.req.path.slice("/_islands/".length);
+    if (!/^[\w-]+(\/[\w-]+)*\.js$/.test(path)) return c.notFound();
+    try {
+      const code = await Deno.readFile(`${deps.islandsDir}/${path}`);
+      return c.body(code, 200, {
+        "content-type": "text/javascript; charset=utf-8",
+        "cache-control": "no-cache",
+      });
+    } catch {
+      return c.notFound();
+    }
+  });
 
   app.notFound((c) =>
     c.json({

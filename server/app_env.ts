@@ -8,6 +8,8 @@ import type { BeaconConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { TokenVerifier } from "./auth.ts";
 import type { Forwarder } from "../plugins/forwarder.ts";
+import type { FailureLimiter } from "./rate_limit.ts";
+import type { Viewer } from "./session.ts";
 
 /** The running app's parts, passed down from `main.ts`. */
 export interface AppDeps {
@@ -23,6 +25,17 @@ export interface AppDeps {
   ingestKey: string;
   /** Feeds plugins; told when new events are stored. */
   forwarder?: Forwarder;
+  /** Signs sessions of local accounts (embedded and Postgres modes). */
+  localTokenSecret: string;
+  /**
+   * Signs in with Supabase Auth (Supabase mode): resolves with the access token, or null
+   * for a wrong email or password.
+   */
+  supabaseSignIn?: (email: string, password: string) => Promise<string | null>;
+  /** Failed sign-ins per account and per address. */
+  signInLimits: { account: FailureLimiter; address: FailureLimiter };
+  /** Where the island bundles are. */
+  islandsDir: string;
 }
 
 /** Hono's environment for Beacon's apps. */
@@ -30,5 +43,6 @@ export type AppEnv = {
   Variables: {
     deps: AppDeps;
     requestId: string;
+    viewer: Viewer;
   };
 };

@@ -27,6 +27,8 @@ export type AuthConfig =
     jwtSecret?: string;
     /** The `aud` claim access tokens must carry. */
     audience: string;
+    /** The publishable (anon) key, for signing in to the dashboard with Supabase Auth. */
+    publishableKey?: string;
   };
 
 /** Limits on what one request may carry. */
@@ -78,6 +80,10 @@ export interface BeaconConfig {
    * not scheduled it.
    */
   nightly: "auto" | "always" | "never";
+  /** The superuser to create on the very first start (local accounts only). */
+  admin?: { email: string; password: string };
+  /** Where the built island bundles are served from. */
+  islandsDir: string;
 }
 
 /** The configuration as written in `fresh.config.ts`: every field optional. */
@@ -102,6 +108,13 @@ export interface BeaconConfigInput {
   forwarder?: Partial<ForwarderConfig>;
   /** Beacon's own nightly job. @default {"auto"} */
   nightly?: "auto" | "always" | "never";
+  /**
+   * The superuser to create on the very first start.
+   * @default {admin@localhost with a generated password, printed once}
+   */
+  admin?: { email: string; password: string };
+  /** Where the built island bundles are. @default {"static/_islands" in the repository} */
+  islandsDir?: string;
 }
 
 /** A setting that is missing or wrong; the message names it. */
@@ -203,6 +216,8 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     limits,
     forwarder,
     nightly: input.nightly ?? "auto",
+    admin: input.admin,
+    islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
   };
 }
 
@@ -223,7 +238,8 @@ function url(setting: string, value: string): string {
  * `PORT` (8000), `BEACON_DATA_DIR` (`./data`), `DATABASE_URL` (unset: embedded),
  * `BEACON_SEED` (`true`/`false`; default: true when embedded), `BEACON_INGEST_KEY`
  * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
- * `POSTHOG_API_KEY`, `POSTHOG_HOST`, `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`.
+ * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
+ * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`.
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @returns The configuration input those settings describe.
@@ -301,7 +317,25 @@ export function configFromEnv(
         : (base && !jwtSecret ? `${base}/auth/v1/.well-known/jwks.json` : undefined),
       jwtSecret,
       audience: "authenticated",
+      publishableKey: get("SUPABASE_PUBLISHABLE_KEY") ?? get("SUPABASE_ANON_KEY"),
     };
+  }
+  const adminEmail = get("BEACON_ADMIN_EMAIL");
+  const adminPassword = get("BEACON_ADMIN_PASSWORD");
+  if (adminEmail || adminPassword) {
+    if (!adminEmail || !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+      throw new ConfigError(
+        "BEACON_ADMIN_EMAIL",
+        "must be an email address when BEACON_ADMIN_PASSWORD is set",
+      );
+    }
+    if (!adminPassword || adminPassword.length < 8) {
+      throw new ConfigError(
+        "BEACON_ADMIN_PASSWORD",
+        "must be at least 8 characters when BEACON_ADMIN_EMAIL is set",
+      );
+    }
+    input.admin = { email: adminEmail, password: adminPassword };
   }
   const posthogKey = get("POSTHOG_API_KEY");
   const posthogHost = get("POSTHOG_HOST");

@@ -63,6 +63,7 @@ Deno.test("Supabase settings select Supabase sign-in, JWKS by default", () => {
     jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
     jwtSecret: undefined,
     audience: "authenticated",
+    publishableKey: undefined,
   });
   const secret = defineConfig(configFromEnv({ SUPABASE_JWT_SECRET: "x".repeat(40) }));
   assert.equal(secret.auth.mode === "supabase" && secret.auth.jwtSecret, "x".repeat(40));

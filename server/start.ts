@@ -12,6 +12,8 @@ import { createLogger, type Logger } from "./log.ts";
 import { ensureSetting, randomSecret } from "./settings.ts";
 import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
 import { type NightlyScheduler, pgCronSchedulesNightly, startNightlyScheduler } from "./nightly.ts";
+import { createFailureLimiter } from "./rate_limit.ts";
+import { createSupabaseSignIn } from "./supabase_sign_in.ts";
 
 /** A running Beacon. */
 export interface RunningBeacon {
@@ -56,7 +58,7 @@ export async function startBeacon(
   const log = options.log ?? createLogger();
   const banner = options.banner ?? ((line: string) => console.error(line));
   const started = performance.now();
-  const { db, migrations, seeded } = await openDatabase(config.database, {
+  const { db, migrations, seeded, wasEmpty } = await openDatabase(config.database, {
     seedDemoData: config.seedDemoData,
   });
   log.info("database ready", {
@@ -79,6 +81,24 @@ export async function startBeacon(
   }
   const localTokenSecret = (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
     .value;
+
+  // The first superuser: the configured one, or on a brand-new database without demo data
+  // admin@localhost with a generated password, printed once.
+  let createdAdmin: { email: string; password: string } | undefined;
+  if (config.auth.mode === "local") {
+    const wanted = config.admin ??
+      (wasEmpty && !seeded ? { email: "admin@localhost", password: randomSecret(15) } : undefined);
+    if (wanted) {
+      const [{ exists }] = await db.query<{ exists: boolean }>(
+        "select exists (select 1 from auth.users where lower(email) = lower($1)) as exists",
+        [wanted.email],
+      );
+      if (!exists) {
+        await db.query("select beacon.create_user($1, $2, true)", [wanted.email, wanted.password]);
+        createdAdmin = wanted;
+      }
+    }
+  }
   const verifier = config.auth.mode === "supabase"
     ? createTokenVerifier({
       jwksUrl: config.auth.jwksUrl,
@@ -103,7 +123,25 @@ export async function startBeacon(
     nightly = startNightlyScheduler(db, log.child({ component: "nightly" }));
   }
 
-  const app = createApp({ db, config, log, verifier, ingestKey, forwarder });
+  const supabaseSignIn =
+    config.auth.mode === "supabase" && config.auth.url && config.auth.publishableKey
+      ? createSupabaseSignIn(config.auth.url, config.auth.publishableKey)
+      : undefined;
+  const app = createApp({
+    db,
+    config,
+    log,
+    verifier,
+    ingestKey,
+    forwarder,
+    localTokenSecret,
+    supabaseSignIn,
+    signInLimits: {
+      account: createFailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
+      address: createFailureLimiter({ max: 20, windowMs: 15 * 60_000 }),
+    },
+    islandsDir: config.islandsDir,
+  });
   const abort = new AbortController();
   let resolveListening: (url: string) => void;
   const listening = new Promise<string>((
@@ -123,6 +161,7 @@ export async function startBeacon(
   banner(
     `Beacon is running at ${url} (ready in ${Math.round(performance.now() - started)} ms)`,
   );
+  banner(`  dashboard: ${url}/analytics`);
   banner(`  health:    ${url}/api/v1/health`);
   banner(`  ingestion: POST ${url}/api/v1/events`);
   if (ingestKeyCreated) {

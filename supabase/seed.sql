@@ -53,7 +53,11 @@ select kind,
          when 'button_click' then jsonb_build_object('button', (array['save', 'share', 'invite', 'upgrade'])[1 + floor(random() * 4)::int])
          else jsonb_build_object('plan', (array['starter', 'pro', 'business'])[1 + floor(random() * 3)::int])
        end,
-       least(now(), greatest(signed_up, day::timestamp at time zone 'UTC' + random() * interval '24 hours'))
+       greatest(
+         signed_up,
+         day::timestamp at time zone 'UTC'
+           + random() * least(interval '24 hours', now() - day::timestamp at time zone 'UTC')
+       )
   from (
     select active.user_id, active.signed_up, active.day,
            (array['page_view', 'page_view', 'page_view', 'page_view', 'feature_used', 'feature_used',

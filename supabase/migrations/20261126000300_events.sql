@@ -35,7 +35,7 @@ comment on column public.events.txid is
   'The inserting transaction. Rows whose txid is below the oldest running transaction (pg_snapshot_xmin) can no longer change, so (txid, seq) is a delivery order no later commit can slip in front of.';
 
 create unique index events_delivery_order_idx on public.events (txid, seq);
-create index events_timestamp_idx on public.events ("timestamp");
+create index events_timestamp_idx on public.events ("timestamp", id);
 create index events_signups_idx on public.events (user_id, "timestamp")
   where event_type = 'user_signup';
 

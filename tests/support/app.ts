@@ -7,6 +7,7 @@ import { createApp } from "../../server/app.ts";
 import { type BeaconConfigInput, defineConfig } from "../../server/config.ts";
 import { createTokenVerifier, issueAccessToken } from "../../server/auth.ts";
 import { silentLogger } from "../../server/log.ts";
+import { createFailureLimiter } from "../../server/rate_limit.ts";
 import type { Database } from "../../database/mod.ts";
 import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";
@@ -37,6 +38,12 @@ export async function createTestApp(options: TestAppOptions = {}) {
     verifier: createTokenVerifier({ secret: TEST_SECRET, issuer: "beacon" }),
     ingestKey: TEST_INGEST_KEY,
     forwarder: options.forwarder,
+    localTokenSecret: TEST_SECRET,
+    signInLimits: {
+      account: createFailureLimiter({ max: 5, windowMs: 60_000 }),
+      address: createFailureLimiter({ max: 20, windowMs: 60_000 }),
+    },
+    islandsDir: config.islandsDir,
   });
   return {
     app,

@@ -1,0 +1,172 @@
+/**
+ * The JSON API the dashboard uses, each answered as the signed-in user so RLS decides:
+ * `GET /api/v1/analytics/summary`, `/timeseries` (and `.csv`), `/breakdown`, `/events`
+ * (and `.csv`, streamed). Bad parameters give 400 naming the parameter.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { AppEnv } from "../../server/app_env.ts";
+import { actAsUser } from "../../database/act_as.ts";
+import type { Queryable } from "../../database/mod.ts";
+import { requireSuperuserApi } from "../../server/guards.tsx";
+import {
+  csvLine,
+  ParamError,
+  parseEventFilters,
+  parseSelection,
+  previousPeriod,
+  readBreakdown,
+  readEventsPage,
+  readMetrics,
+  readSeries,
+  readSummary,
+  todayUtc,
+} from "../../server/analytics_query.ts";
+
+const analytics = new Hono<AppEnv>();
+analytics.use(requireSuperuserApi());
+
+function asViewer<T>(c: Context<AppEnv>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const { db, config } = c.var.deps;
+  return actAsUser(db, c.var.viewer.claims, fn, {
+    statementTimeoutMs: config.limits.statementTimeoutMs,
+  });
+}
+
+analytics.onError((error, c) => {
+  if (error instanceof ParamError) {
+    return c.json({ error: "invalid_parameter", field: error.field, message: error.message }, 400);
+  }
+  throw error;
+});
+
+analytics.get("/summary", async (c) => {
+  const selection = parseSelection(new URL(c.req.url).searchParams, ["events"], todayUtc());
+  const { current, previous } = await asViewer(c, (tx) => readSummary(tx, selection.from));
+  return c.json({ from: selection.from, to: selection.to, current, previous });
+});
+
+async function series(c: Context<AppEnv>) {
+  const params = new URL(c.req.url).searchParams;
+  return await asViewer(c, async (tx) => {
+    const metrics = (await readMetrics(tx)).map((m) => m.metric);
+    const selection = parseSelection(params, metrics, todayUtc());
+    const current = await readSeries(
+      tx,
+      selection.metric,
+      selection.from,
+      selection.to,
+      selection.bucket,
+    );
+    const before = previousPeriod(selection.from, selection.to);
+    const previous = selection.compare
+      ? await readSeries(tx, selection.metric, before.from, before.to, selection.bucket)
+      : null;
+    return { selection, series: current, previous };
+  });
+}
+
+analytics.get("/timeseries", async (c) => {
+  const { selection, series: points, previous } = await series(c);
+  return c.json({
+    metric: selection.metric,
+    bucket: selection.bucket,
+    from: selection.from,
+    to: selection.to,
+    series: points,
+    previous,
+  });
+});
+
+analytics.get("/timeseries.csv", async (c) => {
+  const { selection, series: points } = await series(c);
+  const body = csvLine(["bucket_start", selection.metric]) +
+    points.map((p) => csvLine([p.bucket, p.value])).join("");
+  return c.body(body, 200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition":
+      `attachment; filename="beacon-${selection.metric}-${selection.from}-${selection.to}-${selection.bucket}.csv"`,
+  });
+});
+
+analytics.get("/breakdown", async (c) => {
+  const params = new URL(c.req.url).searchParams;
+  const selection = parseSelection(params, ["events"], todayUtc());
+  const top = Number(params.get("top") ?? 10);
+  if (!Number.isInteger(top) || top < 1 || top > 100) {
+    throw new ParamError("top", "must be a whole number from 1 to 100");
+  }
+  const types = await asViewer(c, (tx) => readBreakdown(tx, selection.from, selection.to, top));
+  return c.json({ from: selection.from, to: selection.to, types });
+});
+
+analytics.get("/events", async (c) => {
+  const filters = parseEventFilters(new URL(c.req.url).searchParams);
+  const page = await asViewer(c, (tx) => readEventsPage(tx, filters));
+  return c.json(page);
+});
+
+analytics.get("/events.csv", (c) => {
+  const filters = { ...parseEventFilters(new URL(c.req.url).searchParams), limit: 1000 };
+  const encoder = new TextEncoder();
+  let before = filters.before;
+  let started = false;
+  let done = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(
+          encoder.encode(
+            csvLine([
+              "id",
+              "timestamp",
+              "received_at",
+              "event_type",
+              "user_id",
+              "anonymous_id",
+              "payload",
+            ]),
+          ),
+        );
+        return;
+      }
+      if (done) {
+        controller.close();
+        return;
+      }
+      try {
+        const page = await asViewer(c, (tx) => readEventsPage(tx, { ...filters, before }));
+        controller.enqueue(encoder.encode(
+          page.events.map((e) =>
+            csvLine([
+              e.id,
+              e.timestamp,
+              e.receivedAt,
+              e.eventType,
+              e.userId,
+              e.anonymousId,
+              e.payload,
+            ])
+          ).join(""),
+        ));
+        if (page.next === null) done = true;
+        else {
+          const last = page.events[page.events.length - 1];
+          before = { timestamp: last.timestamp, id: last.id };
+        }
+      } catch (error) {
+        c.var.deps.log.error("CSV export failed", { request_id: c.var.requestId, error });
+        controller.error(error);
+      }
+    },
+  });
+  return c.body(stream, 200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="beacon-events.csv"`,
+  });
+});
+
+export default analytics;

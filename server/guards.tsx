@@ -1,0 +1,62 @@
+/**
+ * Who may pass: pages send strangers to `/login` and non-superusers to a 403 page; the
+ * JSON API answers 401 and 403. The viewer is left in `c.var.viewer`.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./app_env.ts";
+import { csrfToken, currentViewer } from "./session.ts";
+import { sendPage } from "./page.ts";
+import { Layout } from "../components/Layout.tsx";
+
+/** For pages: signed in as a superuser, or redirected / refused with a page. */
+export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
+  return async function superuserPage(c, next) {
+    const viewer = await currentViewer(c);
+    if (!viewer) {
+      const url = new URL(c.req.url);
+      return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+    }
+    if (!viewer.superuser) {
+      return sendPage(
+        c,
+        <Layout
+          title="Not allowed"
+          email={viewer.claims.email ?? viewer.claims.sub}
+          csrf={csrfToken(c)}
+        >
+          <div class="card">
+            <h1>You are signed in, but not as a superuser</h1>
+            <p>
+              Beacon's analytics are for superusers only. Ask an administrator to mark your account
+              ({viewer.claims.email ?? viewer.claims.sub}) as a superuser, or sign out and sign in
+              with another account.
+            </p>
+          </div>
+        </Layout>,
+        403,
+      );
+    }
+    c.set("viewer", viewer);
+    await next();
+  };
+}
+
+/** For the JSON API: 401 without a valid session or token, 403 for non-superusers. */
+export function requireSuperuserApi(): MiddlewareHandler<AppEnv> {
+  return async function superuserApi(c, next) {
+    const viewer = await currentViewer(c);
+    if (!viewer) {
+      return c.json({
+        error: "unauthorized",
+        message: "sign in first, or send Authorization: Bearer <access token>",
+      }, 401);
+    }
+    if (!viewer.superuser) {
+      return c.json({ error: "forbidden", message: "only superusers may read analytics" }, 403);
+    }
+    c.set("viewer", viewer);
+    await next();
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Sends a server-rendered page: the HTML, with the scripts that hydrate its islands.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type { VNode } from "preact";
+import { islandScripts, renderWithIslands } from "../hydration/render.ts";
+
+/**
+ * Renders `page` and answers with it.
+ *
+ * @param c The request context.
+ * @param page The page (a `Layout`).
+ * @param status The HTTP status. @default {200}
+ * @returns The response.
+ */
+export function sendPage(
+  c: Context,
+  page: VNode,
+  status: 200 | 401 | 403 | 404 | 400 | 429 = 200,
+): Response {
+  const { html, islands } = renderWithIslands(page);
+  const scripts = islandScripts(islands);
+  const body = scripts ? html.replace("</body>", `${scripts}</body>`) : html;
+  c.header("cache-control", "no-store");
+  c.header("x-content-type-options", "nosniff");
+  c.header("referrer-policy", "same-origin");
+  return c.html(`<!DOCTYPE html>${body}`, status);
+}
