@@ -217,7 +217,8 @@ export async function readMetrics(tx: Queryable) {
     .map((r) => ({
       metric: r.metric,
       label: METRIC_LABELS[r.metric] ?? r.metric,
-      description: r.description,
+      // The part before the note on dimensions, which is for SQL readers.
+      description: r.description.split(";")[0].replace(/\.?$/, "."),
     }))
     .sort((a, b) => order.indexOf(a.metric) - order.indexOf(b.metric));
 }
