@@ -8,16 +8,21 @@
 
 /** Options for {@linkcode buildIslands}. */
 export interface BuildOptions {
-  /** Where the bundles go. @default {"static/_islands" beside the repository root} */
+  /** Where the bundles go. @default {"static/_islands" in the repository} */
   outDir?: string;
+  /**
+   * The folder holding `hydration/revive.ts` and `islands/` (tests point it at fixtures).
+   * @default {the repository root}
+   */
+  root?: string;
 }
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** The island files: every PascalCase `.tsx` in `islands/`. */
-export async function listIslands(): Promise<string[]> {
+export async function listIslands(root = ROOT): Promise<string[]> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(`${ROOT}islands`)) {
+  for await (const entry of Deno.readDir(`${root}islands`)) {
     const match = /^([A-Z][A-Za-z0-9]*)\.tsx$/.exec(entry.name);
     if (entry.isFile && match) names.push(match[1]);
   }
@@ -33,9 +38,10 @@ export async function listIslands(): Promise<string[]> {
 export async function buildIslands(
   options: BuildOptions = {},
 ): Promise<Array<{ file: string; bytes: number; gzipBytes: number }>> {
+  const root = (options.root ?? ROOT).replace(/\/?$/, "/");
   const outDir = options.outDir ?? `${ROOT}static/_islands`;
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
-  const islands = await listIslands();
+  const islands = await listIslands(root);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -47,8 +53,8 @@ export async function buildIslands(
       "--code-splitting",
       "--outdir",
       outDir,
-      `${ROOT}hydration/revive.ts`,
-      ...islands.map((name) => `${ROOT}islands/${name}.tsx`),
+      `${root}hydration/revive.ts`,
+      ...islands.map((name) => `${root}islands/${name}.tsx`),
     ],
     cwd: ROOT,
     stdout: "piped",

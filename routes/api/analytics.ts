@@ -109,7 +109,7 @@ analytics.get("/events", async (c) => {
 });
 
 analytics.get("/events.csv", (c) => {
-  const filters = { ...parseEventFilters(new URL(c.req.url).searchParams), limit: 1000 };
+  const filters = { ...parseEventFilters(new URL(c.req.url).searchParams), limit: 500 };
   const encoder = new TextEncoder();
   let before = filters.before;
   let started = false;
