@@ -198,7 +198,7 @@ export default function TimeSeriesChart(props: TimeSeriesChartProps) {
             value={s.metric}
             onChange={(e) => change({ metric: e.currentTarget.value })}
           >
-            {props.metrics.map((m) => <option value={m.metric}>{m.label}</option>)}
+            {props.metrics.map((m) => <option key={m.metric} value={m.metric}>{m.label}</option>)}
           </select>
         </label>
         <label>

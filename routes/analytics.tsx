@@ -261,7 +261,7 @@ function EventsPage(props: {
           Event type
           <select name="type">
             <option value="">Any</option>
-            {props.types.map((t) => <option value={t} selected={t === f.type}>{t}</option>)}
+            {props.types.map((t) => <option key={t} value={t} selected={t === f.type}>{t}</option>)}
           </select>
         </label>
         <label>

@@ -174,6 +174,13 @@ export async function startBeacon(
       "  demo data loaded: sign in as admin@beacon.local with password beacon-demo",
     );
   }
+  if (createdAdmin) {
+    banner(
+      config.admin
+        ? `  superuser created: sign in as ${createdAdmin.email} with BEACON_ADMIN_PASSWORD`
+        : `  superuser created (shown once): sign in as ${createdAdmin.email} with password ${createdAdmin.password}`,
+    );
+  }
   if (config.plugins.length > 0) {
     banner(`  plugins:   ${config.plugins.map((p) => p.name).join(", ")}`);
   }

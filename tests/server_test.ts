@@ -25,7 +25,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function start(database: DatabaseConfig, services: { posthogHost: string; webhookUrl: string }) {
+function start(
+  database: DatabaseConfig,
+  services: { posthogHost: string; webhookUrl: string },
+  banner: string[] = [],
+) {
   return startBeacon(
     defineConfig({
       port: 0,
@@ -45,7 +49,7 @@ function start(database: DatabaseConfig, services: { posthogHost: string; webhoo
       ],
       forwarder: { batchSize: 100, pollIntervalMs: 50, minBackoffMs: 20, maxBackoffMs: 200 },
     }),
-    { log: silentLogger, banner: () => {} },
+    { log: silentLogger, banner: (line) => banner.push(line) },
   );
 }
 
@@ -94,8 +98,18 @@ async function endToEnd(database: DatabaseConfig) {
   const ph = fakePostHog();
   const hook = fakeWebhookReceiver();
   const services = { posthogHost: ph.host, webhookUrl: hook.url };
-  let beacon = await start(database, services);
+  const banner: string[] = [];
+  let beacon = await start(database, services, banner);
   try {
+    // A brand-new database without demo data gets a superuser, printed once.
+    const created = banner.join("\n").match(/sign in as admin@localhost with password (\S+)/);
+    assert.ok(created, banner.join("\n"));
+    const [admin] = await beacon.db.query<{ is_superuser: boolean }>(
+      "select is_superuser from beacon.authenticate('admin@localhost', $1)",
+      [created[1]],
+    );
+    assert.equal(admin?.is_superuser, true);
+
     const first = await health(beacon.url);
     assert.equal(first.status, 200);
     assert.equal(first.body.status, "ok");
@@ -122,7 +136,13 @@ async function endToEnd(database: DatabaseConfig) {
 
     // Beacon restarts while PostHog is still down: nothing is lost.
     await beacon.shutdown();
-    beacon = await start(database, services);
+    const second: string[] = [];
+    beacon = await start(database, services, second);
+    assert.doesNotMatch(
+      second.join("\n"),
+      /superuser created/,
+      "the first superuser is created once",
+    );
     const more = await sendBatch(beacon.url, 60, "after_restart");
     ph.state.failing = false;
     const all = [...sent, ...more];
