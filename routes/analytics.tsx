@@ -183,9 +183,9 @@ pages.get("/analytics", async (c) => {
             {kpi("Total signups", "total_signups")}
             {kpi("Active subscriptions", "active_subscriptions")}
             {kpi("Estimated MRR", "mrr_estimate_usd", { money: true, note: "USD subscriptions" })}
-            {kpi("DAU", "dau", { note: "today so far (UTC)" })}
-            {kpi("WAU", "wau", { note: "last 7 days" })}
-            {kpi("MAU", "mau", { note: "last 30 days" })}
+            {kpi("DAU", "dau", { note: "yesterday (UTC)" })}
+            {kpi("WAU", "wau", { note: "7 days to yesterday" })}
+            {kpi("MAU", "mau", { note: "30 days to yesterday" })}
           </section>
           <div class="grid2">
             <Chart

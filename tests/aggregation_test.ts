@@ -141,6 +141,30 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "aggregate_day on one old day also refreshes the windows of the days after it",
+        async () => {
+          const day = utcDay(now - 12 * DAY_MS);
+          const at = Date.parse(`${day}T12:00:00Z`);
+          // A user nobody saw before, active once: they join WAU and MAU of the days after.
+          const event = {
+            id: crypto.randomUUID(),
+            eventType: "late_visit",
+            userId: crypto.randomUUID(),
+            anonymousId: null,
+            at,
+            timestamp: new Date(at).toISOString(),
+          };
+          data.events.push(event);
+          await loadEvents(db, [event]);
+          await db.query("select analytics.aggregate_day($1::date)", [day]);
+          assertRollupMatches(
+            await readRollup(db, closedDays),
+            expectedRollup(data, data.events, closedDays),
+          );
+        },
+      );
+
       await t.step("today is computed live, not closed", async () => {
         const [{ closed }] = await db.query<{ closed: boolean }>(
           "select exists (select 1 from analytics.aggregated_days where day = $1::date) as closed",

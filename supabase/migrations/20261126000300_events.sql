@@ -36,7 +36,7 @@ comment on column public.events.txid is
 
 create unique index events_delivery_order_idx on public.events (txid, seq);
 create index events_timestamp_idx on public.events ("timestamp", id);
-create index events_signups_idx on public.events (user_id, "timestamp")
+create index events_signups_idx on public.events ("timestamp", user_id)
   where event_type = 'user_signup';
 
 -- ---------------------------------------------------------------------------------------

@@ -3,26 +3,27 @@
 -- =======================================================================================
 
 -- ---------------------------------------------------------------------------------------
--- Distinct active users over a range of days: closed days from analytics.user_activity,
--- the others (today, days not aggregated yet) straight from the events.
+-- Who was active on which day, over a range of days: closed days from
+-- analytics.user_activity, the others (today, days not aggregated yet) from the events.
+-- No `set search_path` on purpose: every name is qualified, and a SQL function without SET
+-- options is inlined into the calling query, so the planner can aggregate it in place.
 -- ---------------------------------------------------------------------------------------
-create function analytics.active_user_ids(first_day date, last_day date)
-returns table (user_id uuid)
+create function analytics.user_days(first_day date, last_day date)
+returns table (day date, user_id uuid)
 language sql
 stable
-set search_path = ''
 as $$
-  select ua.user_id
+  select ua.day, ua.user_id
     from analytics.user_activity ua
    where ua.day between first_day and last_day
   union all
-  select e.user_id
+  select d.day, e.user_id
     from (
       select first_day + g.i as day
         from generate_series(0, last_day - first_day) as g (i)
     ) as d
     cross join lateral (
-      select ev.user_id
+      select distinct ev.user_id
         from public.events ev
        where ev."timestamp" >= d.day::timestamp at time zone 'UTC'
          and ev."timestamp" < (d.day + 1)::timestamp at time zone 'UTC'
@@ -30,14 +31,96 @@ as $$
     ) as e
    where not exists (select 1 from analytics.aggregated_days a where a.day = d.day)
 $$;
+comment on function analytics.user_days(date, date) is
+  'One row per signed-in user and UTC day with at least one event, between first_day and last_day.';
+
+-- ---------------------------------------------------------------------------------------
+-- Weekly (7-day) and monthly (30-day) active users for every day of a range, in one pass:
+-- each activity day a of a user covers the days a .. a+W-1; counting, per user, only the
+-- part not already covered by their previous activity day p (from max(a, p+W) on) makes
+-- the pieces disjoint, so a running sum of +1/-1 at their ends counts distinct users.
+-- ---------------------------------------------------------------------------------------
+create function analytics.window_active_users(first_day date, last_day date)
+returns table (day date, weekly bigint, monthly bigint)
+language sql
+stable
+as $$
+  with activity as (
+    select ud.user_id, ud.day,
+           lag(ud.day) over (partition by ud.user_id order by ud.day) as previous
+      from analytics.user_days(first_day - 29, last_day) ud
+  ),
+  pieces as (
+    select greatest(a.day, a.previous + 7) as starts, a.day + 6 as ends, 7 as size from activity a
+    union all
+    select greatest(a.day, a.previous + 30), a.day + 29, 30 from activity a
+  ),
+  steps as (
+    select p.starts as day, p.size, 1 as delta from pieces p
+    union all
+    select p.ends + 1, p.size, -1 from pieces p
+  ),
+  per_day as (
+    select s.day, s.size, sum(s.delta) as delta from steps s group by s.day, s.size
+  ),
+  running as (
+    select pd.day, pd.size, sum(pd.delta) over (partition by pd.size order by pd.day) as active
+      from per_day pd
+  ),
+  days as (
+    select first_day + g.i as day from generate_series(0, last_day - first_day) as g (i)
+  )
+  select d.day,
+         coalesce((select r.active from running r where r.size = 7 and r.day <= d.day
+                    order by r.day desc limit 1), 0)::bigint,
+         coalesce((select r.active from running r where r.size = 30 and r.day <= d.day
+                    order by r.day desc limit 1), 0)::bigint
+    from days d
+$$;
+comment on function analytics.window_active_users(date, date) is
+  'For each UTC day between first_day and last_day: distinct signed-in users active in the 7 and in the 30 days ending that day.';
+
+-- Kept for callers that want the ids: the distinct users active in a range.
+create function analytics.active_user_ids(first_day date, last_day date)
+returns table (user_id uuid)
+language sql
+stable
+as $$
+  select ud.user_id from analytics.user_days(first_day, last_day) ud group by ud.user_id
+$$;
 comment on function analytics.active_user_ids(date, date) is
-  'The ids of signed-in users with an event between first_day and last_day (UTC, inclusive), with repeats: count distinct.';
+  'The distinct signed-in users with an event between first_day and last_day (UTC, inclusive).';
+
+-- ---------------------------------------------------------------------------------------
+-- Subscriptions paying at an instant: past any trial, not ended, not trialing. Inlinable
+-- (no SET options; every name qualified).
+-- ---------------------------------------------------------------------------------------
+create function analytics.paying_subscriptions(at_instant timestamptz)
+returns table (user_id uuid, plan text, currency text, monthly_cents numeric)
+language sql
+stable
+as $$
+  select s.user_id,
+         s.plan,
+         s.currency,
+         case when s.billing_interval = 'year' then s.amount_cents / 12.0 else s.amount_cents::numeric end
+    from public.subscriptions s
+   where s.status <> 'trialing'
+     and greatest(s.started_at, s.trial_ends_at) < at_instant
+     and (s.canceled_at is null or s.canceled_at >= at_instant)
+$$;
+comment on function analytics.paying_subscriptions(timestamptz) is
+  'Subscriptions paying just before at_instant (past any trial, not ended), with their monthly amount (yearly / 12).';
 
 -- ---------------------------------------------------------------------------------------
 -- Every metric of one UTC day, computed from the raw tables (the caller's RLS applies).
 -- only_metric limits the work to one metric.
 -- ---------------------------------------------------------------------------------------
-create function analytics.compute_day(target_day date, only_metric text default null)
+create function analytics.compute_day(
+  target_day date,
+  only_metric text default null,
+  with_windows boolean default true
+)
 returns table (metric text, dimension text, value numeric)
 language plpgsql
 stable
@@ -73,32 +156,23 @@ begin
 
   if only_metric is null or only_metric = 'active_users' then
     return query
-    select 'active_users'::text, ''::text, count(distinct u.user_id)::numeric
-      from analytics.active_user_ids(target_day, target_day) u;
+    select 'active_users'::text, ''::text, count(*)::numeric
+      from analytics.user_days(target_day, target_day) u;
   end if;
-  if only_metric is null or only_metric = 'weekly_active_users' then
+  if (only_metric is null and with_windows) or only_metric in ('weekly_active_users', 'monthly_active_users') then
     return query
-    select 'weekly_active_users'::text, ''::text, count(distinct u.user_id)::numeric
-      from analytics.active_user_ids(target_day - 6, target_day) u;
-  end if;
-  if only_metric is null or only_metric = 'monthly_active_users' then
-    return query
-    select 'monthly_active_users'::text, ''::text, count(distinct u.user_id)::numeric
-      from analytics.active_user_ids(target_day - 29, target_day) u;
+    select m.metric, ''::text, m.value
+      from analytics.window_active_users(target_day, target_day) w
+      cross join lateral (values ('weekly_active_users'::text, w.weekly::numeric),
+                                 ('monthly_active_users'::text, w.monthly::numeric)) as m (metric, value)
+     where only_metric is null or m.metric = only_metric;
   end if;
 
   if only_metric is null or only_metric in ('active_subscriptions', 'mrr_cents') then
     -- Paying at the end of the day: past any trial, not ended.
     return query
     with paying as (
-      select s.plan,
-             s.currency,
-             case when s.billing_interval = 'year' then s.amount_cents / 12.0
-                  else s.amount_cents::numeric end as monthly_cents
-        from public.subscriptions s
-       where s.status <> 'trialing'
-         and greatest(s.started_at, s.trial_ends_at) < hi
-         and (s.canceled_at is null or s.canceled_at >= hi)
+      select p.plan, p.currency, p.monthly_cents from analytics.paying_subscriptions(hi) p
     )
     select 'active_subscriptions'::text, ''::text, count(*)::numeric from paying p
     having only_metric is null or only_metric = 'active_subscriptions'
@@ -153,13 +227,14 @@ begin
   end if;
 end
 $$;
-comment on function analytics.compute_day(date, text) is
-  'Every metric of one UTC day (or only only_metric), computed from the raw tables as the caller, so row-level security applies.';
+comment on function analytics.compute_day(date, text, boolean) is
+  'Every metric of one UTC day (or only only_metric; without the 7- and 30-day windows when with_windows is false), computed from the raw tables as the caller, so row-level security applies.';
 
 -- ---------------------------------------------------------------------------------------
--- Close one day: recompute it and replace its rollup rows. Idempotent.
+-- Close one day: recompute its activity and every metric but the 7- and 30-day windows,
+-- replacing its rollup rows.
 -- ---------------------------------------------------------------------------------------
-create function analytics.aggregate_day(day date)
+create function analytics.close_day(day date)
 returns void
 language plpgsql
 security definer
@@ -167,38 +242,85 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  lo timestamptz := aggregate_day.day::timestamp at time zone 'UTC';
-  hi timestamptz := (aggregate_day.day + 1)::timestamp at time zone 'UTC';
+  lo timestamptz := close_day.day::timestamp at time zone 'UTC';
+  hi timestamptz := (close_day.day + 1)::timestamp at time zone 'UTC';
   today date := (now() at time zone 'UTC')::date;
 begin
-  if aggregate_day.day is null then
+  if close_day.day is null then
     raise exception 'analytics.aggregate_day: day must not be null' using errcode = '22004';
   end if;
-  if aggregate_day.day >= today then
-    raise exception 'analytics.aggregate_day: % is not over yet (today is % UTC)', aggregate_day.day, today
+  if close_day.day >= today then
+    raise exception 'analytics.aggregate_day: % is not over yet (today is % UTC)', close_day.day, today
       using errcode = '22023', hint = 'Only days before today can be aggregated; today is computed live.';
   end if;
 
   -- One aggregation of a given day at a time.
-  perform pg_advisory_xact_lock(hashtext('beacon.aggregate_day'), aggregate_day.day - date '2000-01-01');
+  perform pg_advisory_xact_lock(hashtext('beacon.aggregate_day'), close_day.day - date '2000-01-01');
 
-  delete from analytics.aggregated_days a where a.day = aggregate_day.day;
-  delete from analytics.user_activity ua where ua.day = aggregate_day.day;
+  delete from analytics.aggregated_days a where a.day = close_day.day;
+  delete from analytics.user_activity ua where ua.day = close_day.day;
   insert into analytics.user_activity (day, user_id, events)
-  select aggregate_day.day, e.user_id, count(*)
+  select close_day.day, e.user_id, count(*)
     from public.events e
    where e."timestamp" >= lo and e."timestamp" < hi and e.user_id is not null
    group by e.user_id;
-  insert into analytics.aggregated_days (day, aggregated_at) values (aggregate_day.day, now());
+  insert into analytics.aggregated_days (day, aggregated_at) values (close_day.day, now());
 
-  delete from analytics.daily_metrics dm where dm.day = aggregate_day.day;
+  delete from analytics.daily_metrics dm
+   where dm.day = close_day.day and dm.metric not in ('weekly_active_users', 'monthly_active_users');
   insert into analytics.daily_metrics (day, metric, dimension, value)
-  select aggregate_day.day, c.metric, c.dimension, c.value
-    from analytics.compute_day(aggregate_day.day) c;
+  select close_day.day, c.metric, c.dimension, c.value
+    from analytics.compute_day(close_day.day, null, false) c;
+end
+$$;
+comment on function analytics.close_day(date) is
+  'Recomputes one closed UTC day''s activity and metrics, except the 7- and 30-day windows (see analytics.refresh_windows).';
+
+-- ---------------------------------------------------------------------------------------
+-- The 7- and 30-day windows of a range of closed days, in one pass.
+-- ---------------------------------------------------------------------------------------
+create function analytics.refresh_windows(first_day date, last_day date)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from analytics.daily_metrics dm
+   where dm.day between first_day and last_day
+     and dm.metric in ('weekly_active_users', 'monthly_active_users');
+  insert into analytics.daily_metrics (day, metric, dimension, value)
+  select w.day, m.metric, '', m.value
+    from analytics.window_active_users(first_day, last_day) w
+    join analytics.aggregated_days a on a.day = w.day
+    cross join lateral (values ('weekly_active_users'::text, w.weekly::numeric),
+                               ('monthly_active_users'::text, w.monthly::numeric)) as m (metric, value);
+end
+$$;
+comment on function analytics.refresh_windows(date, date) is
+  'Recomputes weekly_active_users and monthly_active_users for the closed days between first_day and last_day.';
+
+-- ---------------------------------------------------------------------------------------
+-- Close one day and everything it feeds. Idempotent.
+-- ---------------------------------------------------------------------------------------
+create function analytics.aggregate_day(day date)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  last_closed date;
+begin
+  perform analytics.close_day(aggregate_day.day);
+  -- The day is in the 7- and 30-day windows of the 29 days after it.
+  select max(a.day) into last_closed from analytics.aggregated_days a
+   where a.day between aggregate_day.day and aggregate_day.day + 29;
+  perform analytics.refresh_windows(aggregate_day.day, last_closed);
 end
 $$;
 comment on function analytics.aggregate_day(date) is
-  'Recomputes one closed UTC day of every metric into analytics.daily_metrics and analytics.user_activity. Idempotent.';
+  'Recomputes one closed UTC day of every metric into analytics.daily_metrics and analytics.user_activity, and the 7- and 30-day windows it is part of. Idempotent.';
 
 -- ---------------------------------------------------------------------------------------
 -- The nightly entry point
@@ -218,6 +340,7 @@ declare
   current_xmin xid8 := pg_snapshot_xmin(pg_current_snapshot());
   first_day date;
   d date;
+  earliest date;
   n integer := 0;
 begin
   if through >= today then
@@ -254,9 +377,14 @@ begin
      where days.day <= through
      order by days.day
   loop
-    perform analytics.aggregate_day(d);
+    perform analytics.close_day(d);
+    earliest := least(earliest, d);
     n := n + 1;
   end loop;
+  -- Every closed day from the earliest one redone on sees it in its windows.
+  if earliest is not null then
+    perform analytics.refresh_windows(earliest, through);
+  end if;
 
   insert into analytics.aggregation_runs (started_at, finished_at, through_day, days_aggregated, snapshot_xmin)
   values (started, clock_timestamp(), through, n, current_xmin);
@@ -266,11 +394,19 @@ $$;
 comment on function analytics.run_daily_aggregation(date) is
   'Nightly entry point: aggregates every day from the last closed day (or the first event) up to up_to (default yesterday, UTC), re-aggregates the last 3 days, and any older day that received events since the previous run. Returns the number of days aggregated.';
 
+revoke all on function analytics.user_days(date, date) from public, anon, authenticated, service_role;
+revoke all on function analytics.window_active_users(date, date) from public, anon, authenticated, service_role;
+revoke all on function analytics.close_day(date) from public, anon, authenticated, service_role;
+revoke all on function analytics.refresh_windows(date, date) from public, anon, authenticated, service_role;
 revoke all on function analytics.active_user_ids(date, date) from public, anon, authenticated, service_role;
-revoke all on function analytics.compute_day(date, text) from public, anon, authenticated, service_role;
+revoke all on function analytics.paying_subscriptions(timestamptz) from public, anon, authenticated, service_role;
+revoke all on function analytics.compute_day(date, text, boolean) from public, anon, authenticated, service_role;
 revoke all on function analytics.aggregate_day(date) from public, anon, authenticated, service_role;
 revoke all on function analytics.run_daily_aggregation(date) from public, anon, authenticated, service_role;
+grant execute on function analytics.user_days(date, date) to authenticated, service_role, analyst;
+grant execute on function analytics.window_active_users(date, date) to authenticated, service_role, analyst;
 grant execute on function analytics.active_user_ids(date, date) to authenticated, service_role, analyst;
-grant execute on function analytics.compute_day(date, text) to authenticated, service_role, analyst;
+grant execute on function analytics.paying_subscriptions(timestamptz) to authenticated, service_role, analyst;
+grant execute on function analytics.compute_day(date, text, boolean) to authenticated, service_role, analyst;
 grant execute on function analytics.aggregate_day(date) to service_role;
 grant execute on function analytics.run_daily_aggregation(date) to service_role;

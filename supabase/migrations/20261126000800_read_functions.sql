@@ -45,19 +45,24 @@ begin
   end if;
 
   if metric_kind = 'distinct' and bucket <> 'day' then
-    -- Distinct users over each whole bucket (clipped to the range).
+    -- Distinct users over each whole bucket (clipped to the range), in one pass.
     return query
-    select b.start,
-           (select count(distinct u.user_id)::numeric
-              from analytics.active_user_ids(greatest(b.start, from_day), least(b.stop, to_day)) u)
-      from (
-        select s.start,
-               (s.start + ('1 ' || bucket)::interval)::date - 1 as stop
-          from (
-            select distinct date_trunc(bucket, (from_day + g.i)::timestamp)::date as start
-              from generate_series(0, to_day - from_day) as g (i)
-          ) as s
-      ) as b
+    with buckets as (
+      select distinct date_trunc(bucket, (from_day + g.i)::timestamp)::date as start
+        from generate_series(0, to_day - from_day) as g (i)
+    ),
+    counts as (
+      select x.start, count(*)::numeric as n
+        from (
+          select date_trunc(bucket, ud.day::timestamp)::date as start, ud.user_id
+            from analytics.user_days(from_day, least(to_day, today)) ud
+           group by 1, 2
+        ) as x
+       group by x.start
+    )
+    select b.start, coalesce(c.n, 0)
+      from buckets b
+      left join counts c on c.start = b.start
      order by b.start;
     return;
   end if;
@@ -106,28 +111,32 @@ as $$
 #variable_conflict use_column
 declare
   today date := (now() at time zone 'UTC')::date;
+  last_closed date := (select max(a.day) from analytics.aggregated_days a);
 begin
   return query
-  with live as (
-    select c.metric, c.value from analytics.compute_day(today) c where c.dimension = ''
+  with paying as (
+    select count(*) as subscriptions,
+           coalesce(sum(p.monthly_cents) filter (where p.currency = 'USD'), 0) as mrr_cents
+      from analytics.paying_subscriptions(now()) p
   )
   select
     (select count(*) from public.profiles),
+    -- Closed days from the rollup, the days after the last closed one from the events.
     ((select coalesce(sum(dm.value), 0) from analytics.daily_metrics dm
        where dm.metric = 'signups' and dm.dimension = '')
      + (select count(*) from public.events e
          where e.event_type = 'user_signup'
-           and not exists (select 1 from analytics.aggregated_days a
-                            where a.day = (e."timestamp" at time zone 'UTC')::date)))::bigint,
-    (select l.value from live l where l.metric = 'active_subscriptions')::bigint,
-    round((select l.value from live l where l.metric = 'mrr_cents') / 100.0, 2),
-    (select l.value from live l where l.metric = 'active_users')::bigint,
-    (select l.value from live l where l.metric = 'weekly_active_users')::bigint,
-    (select l.value from live l where l.metric = 'monthly_active_users')::bigint;
+           and (last_closed is null or e."timestamp" >= (last_closed + 1)::timestamp at time zone 'UTC')))::bigint,
+    (select p.subscriptions from paying p),
+    round((select p.mrr_cents from paying p) / 100.0, 2),
+    -- The last complete UTC day: yesterday.
+    (select t.value from analytics.timeseries('active_users', today - 1, today - 1) t)::bigint,
+    (select t.value from analytics.timeseries('weekly_active_users', today - 1, today - 1) t)::bigint,
+    (select t.value from analytics.timeseries('monthly_active_users', today - 1, today - 1) t)::bigint;
 end
 $$;
 comment on function analytics.summary() is
-  'The headline numbers now: total users, total signups, active (paying) subscriptions, MRR estimate in USD, and DAU/WAU/MAU (today, the last 7 and 30 days, UTC).';
+  'The headline numbers: total users, total signups, active (paying) subscriptions and the MRR estimate in USD now; DAU, WAU and MAU of the last complete UTC day (yesterday, and the 7 and 30 days ending yesterday).';
 
 create function analytics.breakdown(from_day date, to_day date, top integer default 10)
 returns table (event_type text, events numeric, share numeric)

@@ -42,8 +42,8 @@ select results_eq(
   $$select event_type, events from analytics.breakdown(current_setting('test.today')::date - 30, current_setting('test.today')::date)$$,
   $$values ('page_view'::text, 5::numeric)$$,
   'the breakdown counts events per type over the range, today included');
-select is((select dau from analytics.summary()), 0::bigint, 'the summary''s DAU is today''s signed-in users');
-select is((select wau from analytics.summary()), 1::bigint, 'the summary''s WAU covers the last 7 days');
+select is((select dau from analytics.summary()), 1::bigint, 'the summary''s DAU is yesterday''s signed-in users');
+select is((select mau from analytics.summary()), 1::bigint, 'the summary''s MAU covers the 30 days ending yesterday');
 
 select throws_ok($$select * from analytics.timeseries('nope', current_date - 1, current_date)$$,
   '22023', 'analytics.timeseries: unknown metric "nope"', 'an unknown metric is refused by name');
