@@ -5,12 +5,6 @@
  *
  * @module
  */
-import { startPostgres15 } from "../tests/support/postgres15.ts";
-import { openPostgres } from "../database/postgres.ts";
-import { applyBootstrap, applyMigrations } from "../database/migrate.ts";
-import { startBeacon } from "../server/start.ts";
-import { defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
 import postgres from "postgres";
 
 /** One measured configuration. */
@@ -25,12 +19,14 @@ export interface IngestResult {
   ratioToCopy: number;
 }
 
-function median(values: number[]): number {
+/** The median of some numbers. */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function makeEvents(n: number) {
+/** Request-shaped events for the ingestion benchmarks. */
+export function makeEvents(n: number) {
   const types = ["page_view", "feature_used", "button_click", "goal_submitted"];
   const now = Date.now();
   return Array.from({ length: n }, (_, i) => ({
@@ -78,12 +74,21 @@ async function copyRate(url: string, events: ReturnType<typeof makeEvents>): Pro
   }
 }
 
-async function httpRate(
+/**
+ * Events per second through `POST /api/v1/events` for prepared events in batches, from a
+ * load generator in its own process over loopback (bounded in count and time).
+ *
+ * @param beaconUrl Beacon's address.
+ * @param key The ingest key.
+ * @param events The events.
+ * @param batch Events per request.
+ * @returns Events stored per second.
+ */
+export async function httpRate(
   beaconUrl: string,
   key: string,
   events: ReturnType<typeof makeEvents>,
   batch: number,
-  dbUrl: string,
 ): Promise<number> {
   const file = await Deno.makeTempFile({ suffix: ".jsonl" });
   try {
@@ -108,82 +113,128 @@ async function httpRate(
     }).output();
     const result = JSON.parse(new TextDecoder().decode(out.stdout));
     if (result.errors > 0) throw new Error(`${result.errors} requests failed`);
-    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-    await sql`truncate public.events`;
-    await sql.end();
+    if (result.events !== events.length) {
+      throw new Error(`stored ${result.events} of ${events.length} events`);
+    }
     return result.events / result.seconds;
   } finally {
     await Deno.remove(file);
   }
 }
 
+/** Where the ingestion benchmark runs. */
+export interface IngestTarget {
+  /** A connection string to the database (its owner). */
+  dbUrl: string;
+  /** The running Beacon's address. */
+  beaconUrl: string;
+  /** Its ingest key. */
+  ingestKey: string;
+}
+
 /**
- * Runs the ingestion benchmark on a PostgreSQL 15 it starts.
+ * HTTP ingestion against COPY, for each batch size.
  *
+ * @param target The database and the Beacon in front of it.
  * @param options Events per run per batch size, and how many runs.
  * @returns One result per batch size.
  */
 export async function benchIngestion(
+  target: IngestTarget,
   options: { events?: Record<number, number>; runs?: number } = {},
 ): Promise<IngestResult[]> {
-  const sizes = options.events ?? { 1: 3000, 100: 50_000, 500: 100_000, 1000: 100_000 };
+  const sizes = options.events ?? { 1: 2000, 100: 30_000, 500: 100_000, 1000: 100_000 };
   const runs = options.runs ?? 3;
-  const pg = await startPostgres15();
-  try {
-    const admin = openPostgres(pg.adminUrl, { max: 1 });
-    await applyBootstrap(admin);
-    await admin.close();
-    const db = openPostgres(pg.url);
-    await applyMigrations(db, { bootstrap: "never" });
-    await db.close();
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "postgres", url: pg.url },
-        seedDemoData: false,
-        ingestKey: "bk_bench_ingest_key_0123456789",
-        nightly: "never",
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
-    const results: IngestResult[] = [];
-    try {
-      for (const [batchText, n] of Object.entries(sizes)) {
-        const batch = Number(batchText);
-        const http: number[] = [];
-        const copy: number[] = [];
-        for (let run = 0; run < runs; run++) {
-          const events = makeEvents(n);
-          copy.push(await copyRate(pg.url, events));
-          http.push(await httpRate(beacon.url, beacon.ingestKey, events, batch, pg.url));
-        }
-        const eventsPerSecond = median(http);
-        const copyPerSecond = median(copy);
-        results.push({
-          batch,
-          events: n,
-          eventsPerSecond,
-          copyPerSecond,
-          ratioToCopy: eventsPerSecond / copyPerSecond,
-        });
-      }
-    } finally {
-      await beacon.shutdown();
+  const results: IngestResult[] = [];
+  for (const [batchText, n] of Object.entries(sizes)) {
+    const batch = Number(batchText);
+    const http: number[] = [];
+    const copy: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const events = makeEvents(n);
+      copy.push(await copyRate(target.dbUrl, events));
+      http.push(await httpRate(target.beaconUrl, target.ingestKey, events, batch));
+      const sql = postgres(target.dbUrl, { max: 1, onnotice: () => {} });
+      await sql`truncate public.events`;
+      await sql.end();
     }
-    return results;
-  } finally {
-    await pg.stop();
+    const eventsPerSecond = median(http);
+    const copyPerSecond = median(copy);
+    results.push({
+      batch,
+      events: n,
+      eventsPerSecond,
+      copyPerSecond,
+      ratioToCopy: eventsPerSecond / copyPerSecond,
+    });
   }
+  return results;
 }
 
-if (import.meta.main) {
-  const results = await benchIngestion();
-  for (const r of results) {
-    console.log(
-      `batch ${r.batch}: ${Math.round(r.eventsPerSecond)} events/s, COPY ${
-        Math.round(r.copyPerSecond)
-      } rows/s, ratio ${r.ratioToCopy.toFixed(2)}`,
-    );
+/**
+ * The statement PostgREST runs for a supabase-js `insert` of a batch, as `authenticated`
+ * with RLS, from one connection, against COPY of the same rows.
+ *
+ * @param dbUrl A connection string to the database (its owner, a member of authenticated).
+ * @param options Events per run, batch size, runs.
+ * @returns Events per second, COPY's rate, and their ratio.
+ */
+export async function benchSupabaseJsInserts(
+  dbUrl: string,
+  options: { events?: number; batch?: number; runs?: number } = {},
+): Promise<IngestResult> {
+  const n = options.events ?? 50_000;
+  const batch = options.batch ?? 500;
+  const rates: number[] = [];
+  const copies: number[] = [];
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [{ id: userId }] = await sql`
+      insert into auth.users (id, email) values (gen_random_uuid(), 'bench-' || gen_random_uuid() || '@bench.test')
+      returning id::text`;
+    for (let run = 0; run < (options.runs ?? 3); run++) {
+      const events = makeEvents(n);
+      copies.push(await copyRate(dbUrl, events));
+      const started = performance.now();
+      for (let i = 0; i < events.length; i += batch) {
+        const body = JSON.stringify(
+          events.slice(i, i + batch).map((e) => ({
+            id: e.uuid,
+            event_type: e.event,
+            anonymous_id: e.anonymous_id,
+            payload: e.properties,
+            timestamp: e.timestamp,
+          })),
+        );
+        await sql.begin(async (tx) => {
+          await tx.unsafe(
+            `select set_config('role', 'authenticated', true),
+                    set_config('request.jwt.claims', $1, true),
+                    set_config('request.method', 'POST', true),
+                    set_config('request.path', '/events', true)`,
+            [JSON.stringify({ sub: userId, role: "authenticated" })],
+          );
+          await tx.unsafe(
+            `insert into public.events (id, event_type, anonymous_id, payload, "timestamp")
+             select id, event_type, anonymous_id, payload, "timestamp"
+               from json_populate_recordset(null::public.events, $1::text::json)`,
+            [body],
+          );
+        });
+      }
+      rates.push(n / ((performance.now() - started) / 1000));
+      await sql`truncate public.events`;
+    }
+  } finally {
+    await sql.end();
   }
+  const eventsPerSecond = median(rates);
+  const copyPerSecond = median(copies);
+  return {
+    batch,
+    events: n,
+    eventsPerSecond,
+    copyPerSecond,
+    ratioToCopy: eventsPerSecond / copyPerSecond,
+  };
 }

@@ -14,12 +14,13 @@ import { type Postgres15, startPostgres15 } from "./postgres15.ts";
  * Starts a PostgreSQL 15 cluster and applies the bootstrap (as the cluster's superuser)
  * and the migrations (as `postgres`, who is not a superuser, as on Supabase).
  *
+ * @param options Server settings over the harness's defaults.
  * @returns The cluster and a connection as `postgres`.
  */
-export async function startMigratedPostgres15(): Promise<
-  { pg: Postgres15; db: Database }
-> {
-  const pg = await startPostgres15();
+export async function startMigratedPostgres15(
+  options: { settings?: Record<string, string> } = {},
+): Promise<{ pg: Postgres15; db: Database }> {
+  const pg = await startPostgres15(options);
   try {
     const admin = openPostgres(pg.adminUrl, { max: 1 });
     try {

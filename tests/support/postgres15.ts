@@ -129,11 +129,15 @@ function freePort(): number {
 /**
  * Starts a new cluster in a temporary directory on a free port, with pg_cron preloaded,
  * pgTAP installed in schema `extensions`, and the Supabase-like roles described above.
- * Always call `stop()` (in a `finally`).
+ * Tests run it with `fsync=off`; `settings` overrides any server setting (the benchmarks
+ * turn fsync back on). Always call `stop()` (in a `finally`).
  *
+ * @param options Server settings over the defaults.
  * @returns The running cluster.
  */
-export async function startPostgres15(): Promise<Postgres15> {
+export async function startPostgres15(
+  options: { settings?: Record<string, string> } = {},
+): Promise<Postgres15> {
   const dir = await Deno.makeTempDir({ prefix: "beacon-pg15-" });
   if (Deno.uid() === 0) await run("chown", ["postgres:postgres", dir]);
   const data = `${dir}/data`;
@@ -172,7 +176,15 @@ export async function startPostgres15(): Promise<Postgres15> {
       "-l",
       `${dir}/log`,
       "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c fsync=off`,
+      [
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+        ...Object.entries({
+          shared_preload_libraries: "pg_cron",
+          "cron.database_name": "postgres",
+          fsync: "off",
+          ...options.settings,
+        }).map(([name, value]) => `-c ${name}=${value}`),
+      ].join(" "),
       "start",
     ], { asPostgres: true });
     const adminUrl = `postgres://supabase_admin@127.0.0.1:${port}/postgres`;

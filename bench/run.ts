@@ -1,0 +1,386 @@
+/**
+ * `deno task bench`: measures ingestion, dashboard queries, the nightly job, page renders
+ * and the embedded database on this machine, each against a baseline measured in the same
+ * run, and writes BENCHMARKS.md and bench/results.json.
+ *
+ * Set BENCH_EVENTS_MILLIONS (default 10) to change the large data set's size.
+ *
+ * @module
+ */
+import { startMigratedPostgres15 } from "../tests/support/database.ts";
+import { openMigratedPglite } from "../tests/support/database.ts";
+import type { Database } from "../database/mod.ts";
+import { startBeacon } from "../server/start.ts";
+import { defineConfig } from "../server/config.ts";
+import { silentLogger } from "../server/log.ts";
+import { issueAccessToken } from "../server/auth.ts";
+import { buildIslands } from "../hydration/build.ts";
+import {
+  benchIngestion,
+  benchSupabaseJsInserts,
+  httpRate,
+  type IngestResult,
+  makeEvents,
+  median,
+} from "./ingest.ts";
+import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
+
+const USERS = 100_000;
+const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
+
+/** Timing of one query: p50, p95 and the baseline's median, in milliseconds. */
+interface QueryTiming {
+  name: string;
+  p50: number;
+  p95: number;
+  baseline: number | null;
+  baselineName: string | null;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+async function timeQuery(db: Database, sql: string, runs: number): Promise<number[]> {
+  await db.query(sql); // warm
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await time(() => db.query(sql)));
+  return times;
+}
+
+const DAYS_90 = `(now() at time zone 'UTC')::date - 89`;
+const TODAY = `(now() at time zone 'UTC')::date`;
+const RANGE_START = `(${DAYS_90})::timestamp at time zone 'UTC'`;
+
+/** The dashboard's queries and, for each, the same answer from the raw events. */
+const QUERIES: Array<{ name: string; sql: string; baselineName: string; baseline: string }> = [
+  ...["day", "week", "month"].map((bucket) => ({
+    name: `timeseries events, 90 days by ${bucket}`,
+    sql: `select * from analytics.timeseries('events', ${DAYS_90}, ${TODAY}, '${bucket}')`,
+    baselineName: "group by over raw events",
+    baseline: `select date_trunc('${bucket}', "timestamp" at time zone 'UTC') as b, count(*)
+                 from public.events where "timestamp" >= ${RANGE_START} group by 1 order by 1`,
+  })),
+  {
+    name: "timeseries active users, 90 days by week",
+    sql: `select * from analytics.timeseries('active_users', ${DAYS_90}, ${TODAY}, 'week')`,
+    baselineName: "count distinct over raw events",
+    baseline:
+      `select date_trunc('week', "timestamp" at time zone 'UTC') as b, count(distinct user_id)
+                 from public.events where "timestamp" >= ${RANGE_START} group by 1 order by 1`,
+  },
+  {
+    name: "summary()",
+    sql: "select * from analytics.summary()",
+    baselineName: "the same numbers from raw events",
+    baseline: `select (select count(*) from public.profiles),
+                      (select count(*) from public.events where event_type = 'user_signup'),
+                      (select count(*) from analytics.paying_subscriptions(now())),
+                      (select count(distinct user_id) from public.events
+                        where "timestamp" >= (${TODAY} - 30)::timestamp at time zone 'UTC'
+                          and "timestamp" < (${TODAY})::timestamp at time zone 'UTC'),
+                      (select count(distinct user_id) from public.events
+                        where "timestamp" >= (${TODAY} - 7)::timestamp at time zone 'UTC'
+                          and "timestamp" < (${TODAY})::timestamp at time zone 'UTC'),
+                      (select count(distinct user_id) from public.events
+                        where "timestamp" >= (${TODAY} - 1)::timestamp at time zone 'UTC'
+                          and "timestamp" < (${TODAY})::timestamp at time zone 'UTC')`,
+  },
+  {
+    name: "breakdown, 90 days",
+    sql: `select * from analytics.breakdown(${DAYS_90}, ${TODAY})`,
+    baselineName: "group by over raw events",
+    baseline: `select event_type, count(*) from public.events where "timestamp" >= ${RANGE_START}
+                group by 1 order by 2 desc limit 10`,
+  },
+];
+
+async function benchQueries(db: Database, label: string): Promise<QueryTiming[]> {
+  const results: QueryTiming[] = [];
+  for (const q of QUERIES) {
+    const times = await timeQuery(db, q.sql, 15);
+    const baseline = await timeQuery(db, q.baseline, 3);
+    results.push({
+      name: `${q.name} @ ${label}`,
+      p50: percentile(times, 50),
+      p95: percentile(times, 95),
+      baseline: median(baseline),
+      baselineName: q.baselineName,
+    });
+  }
+  // The explorer: first page, and the 100th reached by keyset (against OFFSET).
+  const page = (before: string) =>
+    `select id::text, "timestamp"::text as ts from analytics.events_page(${before}page_size => 50)`;
+  const first = await timeQuery(db, page(""), 15);
+  let cursor: { id: string; ts: string } | undefined;
+  for (let i = 0; i < 99; i++) {
+    const rows = await db.query<{ id: string; ts: string }>(
+      page(cursor ? `before_ts => '${cursor.ts}', before_id => '${cursor.id}', ` : ""),
+    );
+    cursor = rows[rows.length - 1];
+  }
+  const hundredth = await timeQuery(
+    db,
+    page(`before_ts => '${cursor!.ts}', before_id => '${cursor!.id}', `),
+    15,
+  );
+  const offsetBaseline = await timeQuery(
+    db,
+    `select id, "timestamp" from public.events order by "timestamp" desc, id desc offset 4950 limit 50`,
+    3,
+  );
+  const scanBaseline = await timeQuery(
+    db,
+    `select id from (select id, "timestamp" from public.events order by "timestamp" desc, id desc) e limit 50`,
+    3,
+  );
+  results.push({
+    name: `explorer page 1 @ ${label}`,
+    p50: percentile(first, 50),
+    p95: percentile(first, 95),
+    baseline: median(scanBaseline),
+    baselineName: "plain newest-first query",
+  });
+  results.push({
+    name: `explorer page 100 (keyset) @ ${label}`,
+    p50: percentile(hundredth, 50),
+    p95: percentile(hundredth, 95),
+    baseline: median(offsetBaseline),
+    baselineName: "OFFSET 4950",
+  });
+  return results;
+}
+
+async function freshRollup(db: Database): Promise<number> {
+  await db.exec(
+    "truncate analytics.daily_metrics, analytics.user_activity, analytics.aggregated_days, analytics.aggregation_runs",
+  );
+  return await time(() => db.query("select analytics.run_daily_aggregation()"));
+}
+
+function fmt(n: number, digits = 1): string {
+  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(digits);
+}
+
+async function machine(db: Database): Promise<Record<string, string>> {
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
+    "unknown";
+  const mem = Number(
+    (await Deno.readTextFile("/proc/meminfo")).match(/MemTotal:\s*(\d+)/)?.[1] ?? 0,
+  );
+  const [{ server_version }] = await db.query<{ server_version: string }>("show server_version");
+  return {
+    cpu,
+    cores: String(navigator.hardwareConcurrency),
+    memory: `${(mem / 1024 / 1024).toFixed(1)} GiB`,
+    postgres: server_version,
+    deno: Deno.version.deno,
+    date: new Date().toISOString(),
+  };
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const log = (line: string) =>
+    console.error(`[bench ${Math.round((performance.now() - started) / 1000)}s] ${line}`);
+  const { pg, db } = await startMigratedPostgres15({
+    settings: {
+      fsync: "on",
+      shared_buffers: "2GB",
+      work_mem: "64MB",
+      maintenance_work_mem: "1GB",
+      max_wal_size: "8GB",
+      max_parallel_workers_per_gather: "2",
+    },
+  });
+  const results: Record<string, unknown> = {};
+  try {
+    const info = await machine(db);
+    results.machine = info;
+
+    // 1. Ingestion, on an empty events table.
+    log("ingestion over HTTP against COPY");
+    const beacon = await startBeacon(
+      defineConfig({
+        port: 0,
+        hostname: "127.0.0.1",
+        database: { kind: "postgres", url: pg.url },
+        seedDemoData: false,
+        nightly: "never",
+        ingestKey: "bk_bench_ingest_key_0123456789",
+      }),
+      { log: silentLogger, banner: () => {} },
+    );
+    let ingestion: IngestResult[];
+    let supabaseJs: IngestResult;
+    try {
+      ingestion = await benchIngestion({
+        dbUrl: pg.url,
+        beaconUrl: beacon.url,
+        ingestKey: beacon.ingestKey,
+      });
+      log("supabase-js-shaped inserts against COPY");
+      supabaseJs = await benchSupabaseJsInserts(pg.url);
+    } finally {
+      await beacon.shutdown();
+    }
+    results.ingestion = ingestion;
+    results.supabaseJs = supabaseJs;
+    await db.exec("truncate public.events, auth.users cascade");
+
+    // 2 and 3. Queries at 1 M and at the large size, and the nightly job.
+    log(`generating ${USERS.toLocaleString()} users and 1 M events`);
+    await generateUsers(db, USERS);
+    await generateEventChunk(db, 0, USERS);
+    const backfill1m = await freshRollup(db);
+    await db.query("analyze");
+    log("queries at 1 M events");
+    const queries1m = await benchQueries(db, "1 M");
+
+    log(`generating up to ${LARGE_MILLIONS} M events`);
+    for (let chunk = 1; chunk < LARGE_MILLIONS; chunk++) await generateEventChunk(db, chunk, USERS);
+    await db.query("vacuum analyze public.events");
+    log(`full backfill of ${LARGE_MILLIONS} M events`);
+    const backfillLarge = await freshRollup(db);
+    await db.query("vacuum analyze");
+    log(`queries at ${LARGE_MILLIONS} M events`);
+    const queriesLarge = await benchQueries(db, `${LARGE_MILLIONS} M`);
+
+    log("aggregating a day of 100 k and of 1 M events");
+    const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);
+    const lighterDay = new Date(Date.now() - 150 * 86_400_000).toISOString().slice(0, 10);
+    await generateDay(db, lighterDay, 100_000, USERS);
+    await generateDay(db, heavyDay, CHUNK, USERS);
+    await db.query("analyze public.events");
+    const day100k = median([
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [lighterDay])),
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [lighterDay])),
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [lighterDay])),
+    ]);
+    const day1m = median([
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [heavyDay])),
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [heavyDay])),
+      await time(() => db.query("select analytics.aggregate_day($1::date)", [heavyDay])),
+    ]);
+    const rawDay = median([
+      await time(() =>
+        db.query(
+          `select event_type, count(*), count(distinct user_id) from public.events
+            where "timestamp" >= $1::date::timestamp at time zone 'UTC'
+              and "timestamp" < ($1::date + 1)::timestamp at time zone 'UTC' group by 1`,
+          [heavyDay],
+        )
+      ),
+    ]);
+    results.nightly = { backfill1m, backfillLarge, day100k, day1m, rawDay };
+
+    // 4. Pages, on the large data set.
+    log("page renders at the large size");
+    const islands = await buildIslands({
+      outDir: await Deno.makeTempDir({ prefix: "beacon-bench-islands-" }),
+    });
+    const jsGzip = islands.reduce((sum, f) => sum + f.gzipBytes, 0);
+    const pageBeacon = await startBeacon(
+      defineConfig({
+        port: 0,
+        hostname: "127.0.0.1",
+        database: { kind: "postgres", url: pg.url },
+        seedDemoData: false,
+        nightly: "never",
+        ingestKey: "bk_bench_ingest_key_0123456789",
+      }),
+      { log: silentLogger, banner: () => {} },
+    );
+    let renders: number[] = [];
+    let explorerRenders: number[] = [];
+    try {
+      const [{ id }] = await db.query<{ id: string }>(
+        "select beacon.create_user('bench-admin@bench.test', 'bench-password', true)::text as id",
+      );
+      const token = await issueAccessToken({ id, email: "bench-admin@bench.test" }, {
+        secret: pageBeacon.localTokenSecret,
+      });
+      const get = async (path: string) => {
+        const res = await fetch(`${pageBeacon.url}${path}`, {
+          headers: { cookie: `beacon_session=${token}` },
+        });
+        if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+        await res.text();
+      };
+      await get("/analytics");
+      for (let i = 0; i < 20; i++) renders.push(await time(() => get("/analytics")));
+      for (let i = 0; i < 20; i++) explorerRenders.push(await time(() => get("/analytics/events")));
+    } finally {
+      await pageBeacon.shutdown();
+    }
+    results.pages = {
+      analyticsP50: percentile(renders, 50),
+      analyticsP95: percentile(renders, 95),
+      eventsP50: percentile(explorerRenders, 50),
+      eventsP95: percentile(explorerRenders, 95),
+      jsGzipBytes: jsGzip,
+      files: islands,
+    };
+    renders = explorerRenders = [];
+    results.queries = [...queries1m, ...queriesLarge];
+
+    // 5. The embedded database at 1 M events, as ratios to PostgreSQL 15.
+    log("PGlite at 1 M events");
+    const lite = await openMigratedPglite();
+    let pglite: Record<string, unknown>;
+    try {
+      const generate = await time(async () => {
+        await generateUsers(lite, USERS);
+        await generateEventChunk(lite, 0, USERS);
+      });
+      const backfill = await freshRollup(lite);
+      const liteQueries = await benchQueries(lite, "1 M (PGlite)");
+      const liteBeacon = await startBeacon(
+        defineConfig({
+          port: 0,
+          hostname: "127.0.0.1",
+          database: { kind: "embedded", dataDir: "memory://" },
+          seedDemoData: false,
+          nightly: "never",
+          ingestKey: "bk_bench_ingest_key_0123456789",
+        }),
+        { log: silentLogger, banner: () => {} },
+      );
+      const liteRates: number[] = [];
+      try {
+        for (let run = 0; run < 3; run++) {
+          liteRates.push(
+            await httpRate(liteBeacon.url, liteBeacon.ingestKey, makeEvents(50_000), 500),
+          );
+          await liteBeacon.db.query("truncate public.events");
+        }
+      } finally {
+        await liteBeacon.shutdown();
+      }
+      const liteIngest = { batch: 500, eventsPerSecond: median(liteRates) };
+      pglite = { generate, backfill, queries: liteQueries, ingestion: liteIngest };
+    } finally {
+      await lite.close();
+    }
+    results.pglite = pglite;
+  } finally {
+    await db.close();
+    await pg.stop();
+  }
+  results.totalSeconds = (performance.now() - started) / 1000;
+  await Deno.writeTextFile(
+    new URL("./results.json", import.meta.url),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+  const { renderReport } = await import("./report.ts");
+  await Deno.writeTextFile(new URL("../BENCHMARKS.md", import.meta.url), renderReport(results));
+  log("wrote BENCHMARKS.md and bench/results.json");
+  console.log(fmt(results.totalSeconds as number));
+}
