@@ -165,6 +165,31 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "active users by calendar week and month are distinct users of the whole bucket",
+        async () => {
+          for (const bucket of ["week", "month"] as const) {
+            const rows = await db.query<{ start: string; value: string }>(
+              `select bucket_start::text as start, value::text as value
+               from analytics.timeseries('active_users', $1::date, $2::date, $3)`,
+              [closedDays[0], today, bucket],
+            );
+            for (const row of rows) {
+              const start = Date.parse(`${row.start}T00:00:00Z`);
+              const end = bucket === "week"
+                ? start + 7 * DAY_MS
+                : Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1);
+              const users = new Set(
+                [...data.events, ...data.users.map((u) => ({ userId: u.id, at: u.createdAt }))]
+                  .filter((e) => e.userId && e.at >= start && e.at < end)
+                  .map((e) => e.userId),
+              );
+              assert.equal(Number(row.value), users.size, `${bucket} of ${row.start}`);
+            }
+          }
+        },
+      );
+
       await t.step("today is computed live, not closed", async () => {
         const [{ closed }] = await db.query<{ closed: boolean }>(
           "select exists (select 1 from analytics.aggregated_days where day = $1::date) as closed",

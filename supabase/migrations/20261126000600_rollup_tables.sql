@@ -48,6 +48,15 @@ comment on table analytics.user_activity is
   'Distinct signed-in users per closed UTC day, with their event count: the base of active-user windows and retention.';
 create index user_activity_user_idx on analytics.user_activity (user_id, day);
 
+create table analytics.bucket_active_users (
+  bucket text not null check (bucket in ('week', 'month')),
+  start date not null,
+  users bigint not null,
+  primary key (bucket, start)
+);
+comment on table analytics.bucket_active_users is
+  'Distinct signed-in users per calendar week (starting Monday) and month, over the closed days of that week or month.';
+
 create table analytics.aggregated_days (
   day date primary key,
   aggregated_at timestamptz not null default now()
@@ -73,7 +82,7 @@ do $grants$
 declare
   t text;
 begin
-  foreach t in array array['metric_definitions', 'daily_metrics', 'user_activity', 'aggregated_days', 'aggregation_runs']
+  foreach t in array array['metric_definitions', 'daily_metrics', 'user_activity', 'bucket_active_users', 'aggregated_days', 'aggregation_runs']
   loop
     execute format('revoke all on table analytics.%I from public, anon, authenticated, service_role, analyst', t);
     execute format('grant select on table analytics.%I to authenticated, service_role, analyst', t);

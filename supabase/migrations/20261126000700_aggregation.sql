@@ -295,10 +295,27 @@ begin
     join analytics.aggregated_days a on a.day = w.day
     cross join lateral (values ('weekly_active_users'::text, w.weekly::numeric),
                                ('monthly_active_users'::text, w.monthly::numeric)) as m (metric, value);
+
+  -- Distinct users of every calendar week and month that holds one of these days.
+  delete from analytics.bucket_active_users b
+   where (b.bucket = 'week' and b.start between date_trunc('week', first_day)::date and last_day)
+      or (b.bucket = 'month' and b.start between date_trunc('month', first_day)::date and last_day);
+  insert into analytics.bucket_active_users (bucket, start, users)
+  select k.bucket, k.start, count(*)
+    from (
+      select distinct 'week'::text as bucket, date_trunc('week', ua.day)::date as start, ua.user_id
+        from analytics.user_activity ua
+       where ua.day between date_trunc('week', first_day)::date and (date_trunc('week', last_day) + interval '6 days')::date
+      union all
+      select distinct 'month', date_trunc('month', ua.day)::date, ua.user_id
+        from analytics.user_activity ua
+       where ua.day between date_trunc('month', first_day)::date and (date_trunc('month', last_day) + interval '1 month - 1 day')::date
+    ) as k
+   group by k.bucket, k.start;
 end
 $$;
 comment on function analytics.refresh_windows(date, date) is
-  'Recomputes weekly_active_users and monthly_active_users for the closed days between first_day and last_day.';
+  'Recomputes weekly_active_users and monthly_active_users for the closed days between first_day and last_day, and the distinct users of the calendar weeks and months holding them.';
 
 -- ---------------------------------------------------------------------------------------
 -- Close one day and everything it feeds. Idempotent.

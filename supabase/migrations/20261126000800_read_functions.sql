@@ -45,24 +45,27 @@ begin
   end if;
 
   if metric_kind = 'distinct' and bucket <> 'day' then
-    -- Distinct users over each whole bucket (clipped to the range), in one pass.
+    -- Distinct users over each whole calendar bucket: from the rollup when every day of it
+    -- is closed, computed live otherwise (the current week or month).
     return query
     with buckets as (
-      select distinct date_trunc(bucket, (from_day + g.i)::timestamp)::date as start
+      select distinct date_trunc(timeseries.bucket, (from_day + g.i)::timestamp)::date as start
         from generate_series(0, to_day - from_day) as g (i)
-    ),
-    counts as (
-      select x.start, count(*)::numeric as n
-        from (
-          select date_trunc(bucket, ud.day::timestamp)::date as start, ud.user_id
-            from analytics.user_days(from_day, least(to_day, today)) ud
-           group by 1, 2
-        ) as x
-       group by x.start
     )
-    select b.start, coalesce(c.n, 0)
+    select b.start,
+           case
+             when b.start > today then 0::numeric
+             when (select count(*) from analytics.aggregated_days a
+                    where a.day >= b.start and a.day < (b.start + ('1 ' || timeseries.bucket)::interval)::date)
+                  = (b.start + ('1 ' || timeseries.bucket)::interval)::date - b.start
+               then coalesce((select c.users::numeric from analytics.bucket_active_users c
+                               where c.bucket = timeseries.bucket and c.start = b.start), 0)
+             else (select count(*)::numeric
+                     from (select ud.user_id
+                             from analytics.user_days(b.start, least((b.start + ('1 ' || timeseries.bucket)::interval)::date - 1, today)) ud
+                            group by ud.user_id) as distinct_users)
+           end
       from buckets b
-      left join counts c on c.start = b.start
      order by b.start;
     return;
   end if;
@@ -92,7 +95,7 @@ begin
 end
 $$;
 comment on function analytics.timeseries(text, date, date, text, text) is
-  'One row per bucket (day, week starting Monday, or month; UTC) between from_day and to_day, zeros where nothing happened. Closed days come from the rollup, the others are computed live.';
+  'One row per bucket (day, week starting Monday, or month; UTC) between from_day and to_day, zeros where nothing happened. Sums cover the days of the bucket inside the range; active_users by week or month counts the distinct users of the whole calendar week or month (up to today). Closed days come from the rollup, the others are computed live.';
 
 create function analytics.summary()
 returns table (
