@@ -11,7 +11,7 @@ import { startMigratedPostgres15 } from "../tests/support/database.ts";
 import { openMigratedPglite } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
 import { startBeacon } from "../server/start.ts";
-import { defineConfig } from "../server/config.ts";
+import { type DatabaseConfig, defineConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { issueAccessToken } from "../server/auth.ts";
 import { buildIslands } from "../hydration/build.ts";
@@ -165,6 +165,21 @@ async function freshRollup(db: Database): Promise<number> {
   return await time(() => db.query("select analytics.run_daily_aggregation()"));
 }
 
+/** A quiet Beacon for the benchmarks, without its own nightly job. */
+function startBenchBeacon(database: DatabaseConfig) {
+  return startBeacon(
+    defineConfig({
+      port: 0,
+      hostname: "127.0.0.1",
+      database,
+      seedDemoData: false,
+      nightly: "never",
+      ingestKey: "bk_bench_ingest_key_0123456789",
+    }),
+    { log: silentLogger, banner: () => {} },
+  );
+}
+
 function fmt(n: number, digits = 1): string {
   return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(digits);
 }
@@ -207,17 +222,7 @@ if (import.meta.main) {
 
     // 1. Ingestion, on an empty events table.
     log("ingestion over HTTP against COPY");
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "postgres", url: pg.url },
-        seedDemoData: false,
-        nightly: "never",
-        ingestKey: "bk_bench_ingest_key_0123456789",
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const beacon = await startBenchBeacon({ kind: "postgres", url: pg.url });
     let ingestion: IngestResult[];
     let supabaseJs: IngestResult;
     try {
@@ -287,17 +292,7 @@ if (import.meta.main) {
       outDir: await Deno.makeTempDir({ prefix: "beacon-bench-islands-" }),
     });
     const jsGzip = islands.reduce((sum, f) => sum + f.gzipBytes, 0);
-    const pageBeacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "postgres", url: pg.url },
-        seedDemoData: false,
-        nightly: "never",
-        ingestKey: "bk_bench_ingest_key_0123456789",
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const pageBeacon = await startBenchBeacon({ kind: "postgres", url: pg.url });
     let renders: number[] = [];
     let explorerRenders: number[] = [];
     try {
@@ -342,17 +337,7 @@ if (import.meta.main) {
       });
       const backfill = await freshRollup(lite);
       const liteQueries = await benchQueries(lite, "1 M (PGlite)");
-      const liteBeacon = await startBeacon(
-        defineConfig({
-          port: 0,
-          hostname: "127.0.0.1",
-          database: { kind: "embedded", dataDir: "memory://" },
-          seedDemoData: false,
-          nightly: "never",
-          ingestKey: "bk_bench_ingest_key_0123456789",
-        }),
-        { log: silentLogger, banner: () => {} },
-      );
+      const liteBeacon = await startBenchBeacon({ kind: "embedded", dataDir: "memory://" });
       const liteRates: number[] = [];
       try {
         for (let run = 0; run < 3; run++) {

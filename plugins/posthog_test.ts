@@ -2,36 +2,7 @@ import assert from "node:assert/strict";
 import { posthog, toPostHogCapture } from "./posthog.ts";
 import type { PluginEvent } from "./mod.ts";
 import { silentLogger } from "../server/log.ts";
-
-/**
- * A local stand-in for PostHog's batch capture endpoint (`POST /batch/`, gzip-compressed
- * JSON `{ api_key, batch: [...] }`), answering 500 while `failing` is set.
- */
-function fakePostHog() {
-  const received: Array<Record<string, unknown>> = [];
-  const state = { failing: false, requests: 0, apiKeys: new Set<string>() };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const url = new URL(req.url);
-    if (req.method !== "POST" || url.pathname !== "/batch/") {
-      return new Response("not found", { status: 404 });
-    }
-    state.requests++;
-    const stream = req.headers.get("content-encoding") === "gzip"
-      ? req.body!.pipeThrough(new DecompressionStream("gzip"))
-      : req.body!;
-    const body = JSON.parse(await new Response(stream).text());
-    if (state.failing) return new Response("unavailable", { status: 500 });
-    state.apiKeys.add(body.api_key);
-    received.push(...body.batch);
-    return Response.json({ status: 1 });
-  });
-  return {
-    host: `http://127.0.0.1:${server.addr.port}`,
-    received,
-    state,
-    close: () => server.shutdown(),
-  };
-}
+import { fakePostHog } from "../tests/support/fake_services.ts";
 
 function events(n: number, offset = 0): PluginEvent[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -9,11 +9,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ComponentChildren } from "preact";
 import type { AppEnv } from "../server/app_env.ts";
-import { actAsUser } from "../database/act_as.ts";
-import type { Queryable } from "../database/mod.ts";
 import { Layout, LocalTime } from "../components/Layout.tsx";
 import { sendPage } from "../server/page.ts";
-import { csrfToken } from "../server/session.ts";
+import { asViewer, csrfToken } from "../server/session.ts";
 import { requireSuperuserPage } from "../server/guards.tsx";
 import { island } from "../hydration/render.ts";
 import TimeSeriesChart from "../islands/TimeSeriesChart.tsx";
@@ -39,13 +37,6 @@ const Chart = island("TimeSeriesChart", TimeSeriesChart);
 const count = new Intl.NumberFormat("en-US");
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
-
-function asViewer<T>(c: Context<AppEnv>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  const { db, config } = c.var.deps;
-  return actAsUser(db, c.var.viewer.claims, fn, {
-    statementTimeoutMs: config.limits.statementTimeoutMs,
-  });
-}
 
 function shell(
   c: Context<AppEnv>,

@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { actAsUser } from "../database/act_as.ts";
+import type { Queryable } from "../database/mod.ts";
 import type { AppEnv } from "./app_env.ts";
 import type { Claims } from "./auth.ts";
 import { randomSecret } from "./settings.ts";
@@ -96,4 +97,19 @@ export function csrfMatches(c: Context, submitted: unknown): boolean {
     diff |= expected.charCodeAt(i) ^ submitted.charCodeAt(i);
   }
   return diff === 0;
+}
+
+/**
+ * Runs `fn` as the signed-in viewer (`c.var.viewer`), with the configured statement
+ * timeout, so RLS decides what it reads.
+ *
+ * @param c The request context, after a guard set the viewer.
+ * @param fn The reads.
+ * @returns What `fn` returns.
+ */
+export function asViewer<T>(c: Context<AppEnv>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const { db, config } = c.var.deps;
+  return actAsUser(db, c.var.viewer.claims, fn, {
+    statementTimeoutMs: config.limits.statementTimeoutMs,
+  });
 }

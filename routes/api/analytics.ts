@@ -8,9 +8,8 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppEnv } from "../../server/app_env.ts";
-import { actAsUser } from "../../database/act_as.ts";
-import type { Queryable } from "../../database/mod.ts";
 import { requireSuperuserApi } from "../../server/guards.tsx";
+import { asViewer } from "../../server/session.ts";
 import {
   csvLine,
   ParamError,
@@ -27,13 +26,6 @@ import {
 
 const analytics = new Hono<AppEnv>();
 analytics.use(requireSuperuserApi());
-
-function asViewer<T>(c: Context<AppEnv>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  const { db, config } = c.var.deps;
-  return actAsUser(db, c.var.viewer.claims, fn, {
-    statementTimeoutMs: config.limits.statementTimeoutMs,
-  });
-}
 
 analytics.onError((error, c) => {
   if (error instanceof ParamError) {

@@ -125,6 +125,7 @@ returns table (metric text, dimension text, value numeric)
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare
@@ -239,6 +240,7 @@ returns void
 language plpgsql
 security definer
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare
@@ -284,6 +286,7 @@ returns void
 language plpgsql
 security definer
 set search_path = ''
+set jit = off
 as $$
 begin
   delete from analytics.daily_metrics dm
@@ -325,6 +328,7 @@ returns void
 language plpgsql
 security definer
 set search_path = ''
+set jit = off
 as $$
 declare
   last_closed date;
@@ -347,6 +351,7 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+set jit = off
 as $$
 declare
   started timestamptz := clock_timestamp();

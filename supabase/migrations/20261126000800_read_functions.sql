@@ -14,6 +14,7 @@ returns table (bucket_start date, value numeric)
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare
@@ -110,6 +111,7 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare
@@ -146,6 +148,7 @@ returns table (event_type text, events numeric, share numeric)
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare

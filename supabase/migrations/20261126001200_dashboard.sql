@@ -29,6 +29,7 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 begin
@@ -70,6 +71,7 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+set jit = off
 as $$
 #variable_conflict use_column
 declare

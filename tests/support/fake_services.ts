@@ -8,7 +8,7 @@
 /** A fake PostHog: records `POST /batch/` events; answers 500 while `failing`. */
 export function fakePostHog() {
   const received: Array<Record<string, unknown>> = [];
-  const state = { failing: false, requests: 0 };
+  const state = { failing: false, requests: 0, apiKeys: new Set<string>() };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
       return new Response("not found", { status: 404 });
@@ -19,6 +19,7 @@ export function fakePostHog() {
       : req.body!;
     const body = JSON.parse(await new Response(stream).text());
     if (state.failing) return new Response("unavailable", { status: 500 });
+    state.apiKeys.add(body.api_key);
     received.push(...body.batch);
     return Response.json({ status: 1 });
   });
