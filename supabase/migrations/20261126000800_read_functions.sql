@@ -98,6 +98,31 @@ $$;
 comment on function analytics.timeseries(text, date, date, text, text) is
   'One row per bucket (day, week starting Monday, or month; UTC) between from_day and to_day, zeros where nothing happened. Sums cover the days of the bucket inside the range; active_users by week or month counts the distinct users of the whole calendar week or month (up to today). Closed days come from the rollup, the others are computed live.';
 
+-- Signups on the days up to through_day that are not closed yet (today, and any day the
+-- nightly job has not reached): what the rollup does not hold yet.
+create function analytics.signups_not_rolled_up(through_day date)
+returns bigint
+language sql
+stable
+as $$
+  select coalesce(sum(c.n), 0)::bigint
+    from (
+      select f.first_day + g.i as day
+        from (select (min(e."timestamp") at time zone 'UTC')::date as first_day from public.events e) as f
+        cross join lateral generate_series(0, through_day - f.first_day) as g (i)
+    ) as d
+    cross join lateral (
+      select count(*) as n
+        from public.events e
+       where e.event_type = 'user_signup'
+         and e."timestamp" >= d.day::timestamp at time zone 'UTC'
+         and e."timestamp" < (d.day + 1)::timestamp at time zone 'UTC'
+    ) as c
+   where not exists (select 1 from analytics.aggregated_days a where a.day = d.day)
+$$;
+comment on function analytics.signups_not_rolled_up(date) is
+  'user_signup events on the days up to through_day that are not in the rollup yet.';
+
 create function analytics.summary()
 returns table (
   total_users bigint,
@@ -116,7 +141,6 @@ as $$
 #variable_conflict use_column
 declare
   today date := (now() at time zone 'UTC')::date;
-  last_closed date := (select max(a.day) from analytics.aggregated_days a);
 begin
   return query
   with paying as (
@@ -129,9 +153,7 @@ begin
     -- Closed days from the rollup, the days after the last closed one from the events.
     ((select coalesce(sum(dm.value), 0) from analytics.daily_metrics dm
        where dm.metric = 'signups' and dm.dimension = '')
-     + (select count(*) from public.events e
-         where e.event_type = 'user_signup'
-           and (last_closed is null or e."timestamp" >= (last_closed + 1)::timestamp at time zone 'UTC')))::bigint,
+     + analytics.signups_not_rolled_up(today))::bigint,
     (select p.subscriptions from paying p),
     round((select p.mrr_cents from paying p) / 100.0, 2),
     -- The last complete UTC day: yesterday.
@@ -195,8 +217,10 @@ comment on function analytics.breakdown(date, date, integer) is
   'Events per event_type between from_day and to_day (UTC, inclusive), the top ones first, with each one''s share of all events in the range.';
 
 revoke all on function analytics.timeseries(text, date, date, text, text) from public, anon, authenticated, service_role;
+revoke all on function analytics.signups_not_rolled_up(date) from public, anon, authenticated, service_role;
 revoke all on function analytics.summary() from public, anon, authenticated, service_role;
 revoke all on function analytics.breakdown(date, date, integer) from public, anon, authenticated, service_role;
 grant execute on function analytics.timeseries(text, date, date, text, text) to authenticated, service_role, analyst;
+grant execute on function analytics.signups_not_rolled_up(date) to authenticated, service_role, analyst;
 grant execute on function analytics.summary() to authenticated, service_role, analyst;
 grant execute on function analytics.breakdown(date, date, integer) to authenticated, service_role, analyst;

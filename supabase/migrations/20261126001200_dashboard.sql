@@ -74,9 +74,6 @@ set search_path = ''
 set jit = off
 as $$
 #variable_conflict use_column
-declare
-  first_day date := (select (min(e."timestamp") at time zone 'UTC')::date from public.events e);
-  one_value numeric;
 begin
   if summary_as_of.day is null then
     raise exception 'analytics.summary_as_of: day must not be null' using errcode = '22004';
@@ -85,7 +82,10 @@ begin
   select
     (select count(*) from public.profiles p
       where p.created_at < (summary_as_of.day + 1)::timestamp at time zone 'UTC'),
-    coalesce((select sum(t.value) from analytics.timeseries('signups', least(first_day, summary_as_of.day), summary_as_of.day, 'month') t), 0)::bigint,
+    -- Closed days from the rollup, the others from the events.
+    ((select coalesce(sum(dm.value), 0) from analytics.daily_metrics dm
+       where dm.metric = 'signups' and dm.dimension = '' and dm.day <= summary_as_of.day)
+     + analytics.signups_not_rolled_up(summary_as_of.day))::bigint,
     (select t.value from analytics.timeseries('active_subscriptions', summary_as_of.day, summary_as_of.day) t)::bigint,
     round((select t.value from analytics.timeseries('mrr_cents', summary_as_of.day, summary_as_of.day) t) / 100.0, 2),
     (select t.value from analytics.timeseries('active_users', summary_as_of.day, summary_as_of.day) t)::bigint,
