@@ -19,14 +19,20 @@ as $$
   union all
   select d.day, e.user_id
     from (
-      select first_day + g.i as day
+      -- The bounds are computed here, so that under RLS the range below is a plain
+      -- comparison the index can serve (a non-leakproof function of the outer row would be
+      -- kept behind the policy's check and evaluated as a filter on every event).
+      select first_day + g.i as day,
+             (first_day + g.i)::timestamp at time zone 'UTC' as lo,
+             (first_day + g.i + 1)::timestamp at time zone 'UTC' as hi
         from generate_series(0, last_day - first_day) as g (i)
+      offset 0 -- keeps the bounds computed here, not pulled up into the range below
     ) as d
     cross join lateral (
       select distinct ev.user_id
         from public.events ev
-       where ev."timestamp" >= d.day::timestamp at time zone 'UTC'
-         and ev."timestamp" < (d.day + 1)::timestamp at time zone 'UTC'
+       where ev."timestamp" >= d.lo
+         and ev."timestamp" < d.hi
          and ev.user_id is not null
     ) as e
    where not exists (select 1 from analytics.aggregated_days a where a.day = d.day)

@@ -107,16 +107,20 @@ stable
 as $$
   select coalesce(sum(c.n), 0)::bigint
     from (
-      select f.first_day + g.i as day
+      -- Bounds computed here so the range below can use the index under RLS too.
+      select f.first_day + g.i as day,
+             (f.first_day + g.i)::timestamp at time zone 'UTC' as lo,
+             (f.first_day + g.i + 1)::timestamp at time zone 'UTC' as hi
         from (select (min(e."timestamp") at time zone 'UTC')::date as first_day from public.events e) as f
         cross join lateral generate_series(0, through_day - f.first_day) as g (i)
+      offset 0 -- keeps the bounds computed here, not pulled up into the range below
     ) as d
     cross join lateral (
       select count(*) as n
         from public.events e
        where e.event_type = 'user_signup'
-         and e."timestamp" >= d.day::timestamp at time zone 'UTC'
-         and e."timestamp" < (d.day + 1)::timestamp at time zone 'UTC'
+         and e."timestamp" >= d.lo
+         and e."timestamp" < d.hi
     ) as c
    where not exists (select 1 from analytics.aggregated_days a where a.day = d.day)
 $$;
