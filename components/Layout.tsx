@@ -21,7 +21,7 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.15rem;margin:0 0 8px}h2 small{
 .hint,.muted{color:var(--muted);font-size:.9rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(145px,1fr));gap:12px;margin:16px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px}
-.kpi .label{color:var(--muted);font-size:.85rem}.kpi .value{font-size:1.6rem;font-weight:650}
+.kpi .label{color:var(--muted);font-size:.85rem}.kpi .value{font-size:1.45rem;font-weight:650;overflow-wrap:anywhere}
 .up{color:var(--good)}.down{color:var(--bad)}
 .controls{display:flex;flex-wrap:wrap;gap:12px;align-items:end;margin-bottom:12px}
 .controls label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}.controls label.inline{flex-direction:row;gap:6px;align-items:center}
