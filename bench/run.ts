@@ -101,7 +101,7 @@ const QUERIES: Array<{ name: string; sql: string; baselineName: string; baseline
     baselineName: "the same numbers from raw events",
     baseline: `select (select count(*) from public.profiles),
                       (select count(*) from public.events where event_type = 'user_signup'),
-                      (select count(*) from analytics.paying_subscriptions(now())),
+                      (select count(*) from private.paying_subscriptions(now())),
                       (select count(distinct user_id) from public.events
                         where "timestamp" >= (${TODAY} - 30)::timestamp at time zone 'UTC'
                           and "timestamp" < (${TODAY})::timestamp at time zone 'UTC'),

@@ -1,0 +1,100 @@
+-- What the API can reach: schema `analytics` is exposed over Supabase's REST API, so
+-- everything in it is public API. Only what is meant for callers stays there, documented;
+-- the helpers live in `private`, which API roles cannot use directly.
+begin;
+select plan(16);
+select tests.share_pgtap_tables();
+
+-- ----------------------------------------------------------------- what analytics holds
+select is(
+  array(select p.proname::text from pg_proc p where p.pronamespace = 'analytics'::regnamespace
+        except
+        select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
+                             'summary_as_of', 'breakdown', 'events_page'])
+        order by 1),
+  array[]::text[],
+  'every function in analytics is one meant for callers (the allow-list)');
+select is(
+  array(select c.relname::text from pg_class c
+         where c.relnamespace = 'analytics'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
+        except
+        select unnest(array['metric_definitions', 'daily_metrics', 'user_activity', 'bucket_active_users',
+                             'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
+                             'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
+                             'weekly_retention'])
+        order by 1),
+  array[]::text[],
+  'every table and view in analytics is one meant for callers (the allow-list)');
+select is(
+  array(select p.oid::regprocedure::text from pg_proc p
+         where p.pronamespace = 'analytics'::regnamespace and obj_description(p.oid, 'pg_proc') is null
+         order by 1),
+  array[]::text[],
+  'every function in analytics is documented');
+select is(
+  array(select c.relname::text from pg_class c
+         where c.relnamespace = 'analytics'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           and obj_description(c.oid, 'pg_class') is null
+         order by 1),
+  array[]::text[],
+  'every table and view in analytics is documented');
+
+-- ----------------------------------------------------------------- the helpers
+select is(
+  array(select h from unnest(array['user_days(date,date)', 'window_active_users(date,date)',
+                                   'active_user_ids(date,date)', 'paying_subscriptions(timestamptz)',
+                                   'compute_day(date,text,boolean)', 'close_day(date)',
+                                   'refresh_windows(date,date)', 'signups_not_rolled_up(date)']) as h
+         where to_regprocedure('private.' || h) is null or to_regprocedure('analytics.' || h) is not null),
+  array[]::text[],
+  'the aggregation and read helpers live in private, not in analytics');
+select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon cannot use schema private');
+select is(
+  array(select p.proname::text from pg_proc p
+         where p.pronamespace = 'private'::regnamespace and p.proname <> 'is_superuser'
+           and has_function_privilege('anon', p.oid, 'execute')
+         order by 1),
+  array[]::text[],
+  'anon cannot execute any helper in private');
+select is(
+  array(select p.proname::text from pg_proc p
+         where p.pronamespace = 'private'::regnamespace
+           and has_function_privilege('authenticated', p.oid, 'execute')
+         order by 1),
+  array['compute_day', 'is_superuser', 'paying_subscriptions', 'signups_not_rolled_up', 'user_days',
+        'window_active_users'],
+  'signed-in users can execute only the helpers the read functions run as them');
+
+select tests.act_as('anon');
+select throws_ok($$select * from private.compute_day(current_date - 1)$$, '42501', null,
+  'an anonymous visitor cannot call private.compute_day');
+select throws_ok($$select * from private.user_days(current_date - 1, current_date)$$, '42501', null,
+  'an anonymous visitor cannot call private.user_days');
+select tests.clear_authentication();
+select set_config('test.sam', tests.create_user('sam@surface.test', true)::text, true);
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select throws_ok($$select private.close_day(current_date - 1)$$, '42501', null,
+  'a signed-in user, even a superuser, cannot call private.close_day');
+select throws_ok($$select private.refresh_windows(current_date - 1, current_date - 1)$$, '42501', null,
+  'a signed-in user, even a superuser, cannot call private.refresh_windows');
+select throws_ok($$select * from private.active_user_ids(current_date - 1, current_date)$$, '42501', null,
+  'a signed-in user cannot call private.active_user_ids');
+select lives_ok($$select * from analytics.summary()$$,
+  'the read functions still run as a signed-in user, helpers included');
+select tests.clear_authentication();
+
+-- ----------------------------------------------------------------- policies
+select is(
+  array(select format('%s.%s %s %s', p.schemaname, p.tablename, r.role, p.cmd)
+          from pg_policies p cross join lateral unnest(p.roles) as r (role)
+         where p.schemaname in ('public', 'analytics', 'private', 'beacon') and p.permissive = 'PERMISSIVE'
+         group by p.schemaname, p.tablename, r.role, p.cmd
+        having count(*) > 1
+         order by 1),
+  array[]::text[],
+  'no table has two permissive policies for the same role and action');
+select lives_ok($$select analytics.run_daily_aggregation()$$,
+  'the nightly entry point pg_cron calls still runs with the helpers in private');
+
+select * from finish();
+rollback;
