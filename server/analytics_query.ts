@@ -10,6 +10,15 @@ import type { ChartSelection, SeriesPoint } from "../islands/TimeSeriesChart.tsx
 const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The explorer's cursor: `YYYY-MM-DDTHH:MM:SS[.ffffff]Z_<uuid>`, as {@link eventCursor} writes it. */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)_([0-9a-f-]{36})$/i;
+
+/** The first day a date parameter may name: older dates are mistakes, not analytics. */
+export const FIRST_DAY = "1900-01-01";
+/** The last day a date parameter may name (the day after it must still be a 4-digit year). */
+export const LAST_DAY = "9999-12-30";
+/** The most events one explorer page (`limit`) may hold; `analytics.events_page` allows as many. */
+export const MAX_EVENTS_PAGE = 1000;
 
 /** A parameter that is wrong; answered with 400 naming it. */
 export class ParamError extends Error {
@@ -55,7 +64,36 @@ function parseDate(field: string, value: string): string {
   if (!DATE.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
     throw new ParamError(field, `must be a date as YYYY-MM-DD, not "${value}"`);
   }
+  if (value < FIRST_DAY || value > LAST_DAY) {
+    throw new ParamError(field, `must be a date from ${FIRST_DAY} to ${LAST_DAY}, not ${value}`);
+  }
   return value;
+}
+
+/**
+ * Rejects a query string holding text no database column can: NUL characters (PostgreSQL's
+ * text cannot store them) and lone UTF-16 surrogates (not Unicode). Checked before anything
+ * else reads the parameters, so such input is a 400 naming the parameter, never a 500.
+ *
+ * @param params The query string.
+ * @throws {ParamError} Naming the first parameter that holds such text.
+ */
+export function assertCleanParams(params: URLSearchParams): void {
+  for (const [name, value] of params) {
+    for (const text of [name, value]) {
+      if (text.includes("\0")) {
+        throw new ParamError(safeName(name), "must not contain NUL characters");
+      }
+      if (!text.isWellFormed()) {
+        throw new ParamError(safeName(name), "must not contain lone surrogates (invalid Unicode)");
+      }
+    }
+  }
+}
+
+/** A parameter's name fit to echo back in an error. */
+function safeName(name: string): string {
+  return name.replaceAll("\0", "\\0").toWellFormed();
 }
 
 /**
@@ -72,6 +110,7 @@ export function parseSelection(
   metrics: string[],
   today: string,
 ): ChartSelection {
+  assertCleanParams(params);
   const metric = params.get("metric") ?? "events";
   if (!metrics.includes(metric)) {
     throw new ParamError("metric", `unknown metric "${metric}"; use one of ${metrics.join(", ")}`);
@@ -140,6 +179,7 @@ export function eventCursor(event: { timestamp: string; id: string }): string {
  * @throws {ParamError} For a bad id, date, cursor or limit.
  */
 export function parseEventFilters(params: URLSearchParams): EventFilters {
+  assertCleanParams(params);
   const text = (name: string) => {
     const value = params.get(name)?.trim();
     return value ? value : null;
@@ -157,16 +197,19 @@ export function parseEventFilters(params: URLSearchParams): EventFilters {
   let before: EventFilters["before"] = null;
   const cursor = text("before");
   if (cursor !== null) {
-    const match = /^(.+)_([0-9a-f-]{36})$/i.exec(cursor);
+    const match = CURSOR.exec(cursor);
     if (!match || Number.isNaN(Date.parse(match[1])) || !UUID.test(match[2])) {
       throw new ParamError("before", "is not a cursor this explorer made");
+    }
+    if (match[1].slice(0, 10) < FIRST_DAY || match[1].slice(0, 10) > LAST_DAY) {
+      throw new ParamError("before", `must point at a time from ${FIRST_DAY} to ${LAST_DAY}`);
     }
     before = { timestamp: match[1], id: match[2] };
   }
   const limitText = text("limit") ?? "50";
   const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new ParamError("limit", "must be a whole number from 1 to 1000");
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_PAGE) {
+    throw new ParamError("limit", `must be a whole number from 1 to ${MAX_EVENTS_PAGE}`);
   }
   return { type, userId, anonymousId, from, to, before, limit };
 }
@@ -276,12 +319,40 @@ export interface ExplorerEvent {
   receivedAt: string;
 }
 
-/** One page of raw events, and the cursor of the next (older) page. */
+/**
+ * One page of raw events, and the cursor of the next (older) page: null when no older event
+ * matches. A full page asks for one event more to know (at most {@link MAX_EVENTS_PAGE}, what
+ * `analytics.events_page` allows, so a page of that size looks with a second query).
+ *
+ * @param tx The viewer's transaction.
+ * @param filters The filters, `limit` from 1 to {@link MAX_EVENTS_PAGE}.
+ * @returns The events, newest first, and the next page's cursor.
+ */
 export async function readEventsPage(
   tx: Queryable,
   filters: EventFilters,
 ): Promise<{ events: ExplorerEvent[]; next: string | null }> {
-  const rows = await tx.query<{
+  const wanted = Math.min(filters.limit + 1, MAX_EVENTS_PAGE);
+  const rows = await queryEvents(tx, filters, wanted);
+  const page = rows.slice(0, filters.limit).map((r) => ({
+    id: r.id,
+    eventType: r.event_type,
+    userId: r.user_id,
+    anonymousId: r.anonymous_id,
+    payload: JSON.parse(r.payload),
+    timestamp: r.ts,
+    receivedAt: r.received,
+  }));
+  let more = rows.length > filters.limit;
+  if (!more && wanted === filters.limit && rows.length === filters.limit) {
+    const last = page[page.length - 1];
+    more = (await queryEvents(tx, { ...filters, before: last }, 1)).length > 0;
+  }
+  return { events: page, next: more ? eventCursor(page[page.length - 1]) : null };
+}
+
+function queryEvents(tx: Queryable, filters: EventFilters, pageSize: number) {
+  return tx.query<{
     id: string;
     event_type: string;
     user_id: string | null;
@@ -302,33 +373,38 @@ export async function readEventsPage(
       filters.to ? `${addDays(filters.to, 1)}T00:00:00Z` : null,
       filters.before?.timestamp ?? null,
       filters.before?.id ?? null,
-      filters.limit + 1,
+      pageSize,
     ],
   );
-  const page = rows.slice(0, filters.limit).map((r) => ({
-    id: r.id,
-    eventType: r.event_type,
-    userId: r.user_id,
-    anonymousId: r.anonymous_id,
-    payload: JSON.parse(r.payload),
-    timestamp: r.ts,
-    receivedAt: r.received,
-  }));
-  const next = rows.length > filters.limit ? eventCursor(page[page.length - 1]) : null;
-  return { events: page, next };
 }
 
-/** Quotes one CSV field (RFC 4180). */
+/**
+ * One CSV field (RFC 4180: quoted only when needed, quotes doubled). Text that starts with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet shows
+ * it as text instead of running it as a formula (OWASP's advice against CSV injection):
+ * event types, ids and payloads come from anyone holding the ingest key. Numbers (and
+ * bigints) are written as they are, so a negative value stays a number; only text is
+ * neutralised, and a JSON payload always starts with `{`.
+ *
+ * @param value A string, number, boolean, object (written as JSON), or null/undefined (empty).
+ * @returns The field, ready to join with commas.
+ * @example
+ * ```ts
+ * csvField("=1+1"); // "'=1+1"
+ * csvField(-5); // "-5"
+ * ```
+ */
 export function csvField(value: unknown): string {
-  const text = value === null || value === undefined
+  let text = value === null || value === undefined
     ? ""
     : typeof value === "object"
     ? JSON.stringify(value)
     : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One CSV line. */
+/** One CSV line (see {@link csvField}), ending in CRLF. */
 export function csvLine(values: unknown[]): string {
   return values.map(csvField).join(",") + "\r\n";
 }

@@ -12,6 +12,8 @@ import { requireSuperuserApi } from "../../server/guards.tsx";
 import { asViewer } from "../../server/session.ts";
 import {
   csvLine,
+  type EventFilters,
+  type ExplorerEvent,
   ParamError,
   parseEventFilters,
   parseSelection,
@@ -100,55 +102,49 @@ analytics.get("/events", async (c) => {
   return c.json(page);
 });
 
-analytics.get("/events.csv", (c) => {
+const EVENT_CSV_HEADER = csvLine([
+  "id",
+  "timestamp",
+  "received_at",
+  "event_type",
+  "user_id",
+  "anonymous_id",
+  "payload",
+]);
+
+function eventCsvLines(events: ExplorerEvent[]): string {
+  return events.map((e) =>
+    csvLine([e.id, e.timestamp, e.receivedAt, e.eventType, e.userId, e.anonymousId, e.payload])
+  ).join("");
+}
+
+// Streamed a page at a time. The parameters are checked and the first page is read before
+// the 200 goes out, so a bad request or a failing database is an error status; a failure
+// after that aborts the response (the client sees a broken transfer, never a file that
+// merely looks complete).
+analytics.get("/events.csv", async (c) => {
   const filters = { ...parseEventFilters(new URL(c.req.url).searchParams), limit: 500 };
+  const first = await asViewer(c, (tx) => readEventsPage(tx, filters));
   const encoder = new TextEncoder();
-  let before = filters.before;
-  let started = false;
-  let done = false;
+  let next: EventFilters["before"] = null;
+  let pending: string | null = EVENT_CSV_HEADER + eventCsvLines(first.events);
+  if (first.next !== null) next = first.events[first.events.length - 1];
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(
-          encoder.encode(
-            csvLine([
-              "id",
-              "timestamp",
-              "received_at",
-              "event_type",
-              "user_id",
-              "anonymous_id",
-              "payload",
-            ]),
-          ),
-        );
+      if (pending !== null) {
+        controller.enqueue(encoder.encode(pending));
+        pending = null;
         return;
       }
-      if (done) {
+      if (next === null) {
         controller.close();
         return;
       }
       try {
+        const before = next;
         const page = await asViewer(c, (tx) => readEventsPage(tx, { ...filters, before }));
-        controller.enqueue(encoder.encode(
-          page.events.map((e) =>
-            csvLine([
-              e.id,
-              e.timestamp,
-              e.receivedAt,
-              e.eventType,
-              e.userId,
-              e.anonymousId,
-              e.payload,
-            ])
-          ).join(""),
-        ));
-        if (page.next === null) done = true;
-        else {
-          const last = page.events[page.events.length - 1];
-          before = { timestamp: last.timestamp, id: last.id };
-        }
+        controller.enqueue(encoder.encode(eventCsvLines(page.events)));
+        next = page.next === null ? null : page.events[page.events.length - 1];
       } catch (error) {
         c.var.deps.log.error("CSV export failed", { request_id: c.var.requestId, error });
         controller.error(error);

@@ -115,6 +115,131 @@ Deno.test("the events CSV quotes commas, quotes, newlines and UTF-8 correctly", 
   assert.deepEqual(JSON.parse(rows[1][6]), payload);
 });
 
+Deno.test("the events API serves its largest page, limit=1000, with a cursor only when older events exist", async () => {
+  await t.db.query(
+    `insert into public.events (event_type, anonymous_id, "timestamp")
+     select 'bulk', 'b', now() - g * interval '1 second' from generate_series(1, 1000) g`,
+  );
+  const full = await get("/api/v1/analytics/events?type=bulk&limit=1000");
+  assert.equal(full.status, 200);
+  const page = await full.json();
+  assert.equal(page.events.length, 1000);
+  assert.equal(page.next, null, "exactly 1000 events: no older page");
+  const short = await (await get("/api/v1/analytics/events?type=bulk&limit=999")).json();
+  assert.equal(short.events.length, 999);
+  assert.notEqual(short.next, null);
+  const rest = await (await get(
+    `/api/v1/analytics/events?type=bulk&limit=1000&before=${encodeURIComponent(short.next)}`,
+  )).json();
+  assert.equal(rest.events.length, 1);
+  assert.equal(rest.next, null);
+});
+
+Deno.test("NUL in a parameter gives 400 naming it, on the JSON API and before any CSV is sent", async () => {
+  const uuid = "0b6a1f9e-3c1d-4e7a-9a57-2f1f5b2d8c11";
+  const cases: Array<[string, string]> = [
+    ["/api/v1/analytics/events?type=%00", "type"],
+    ["/api/v1/analytics/events?anonymous_id=a%00b", "anonymous_id"],
+    [`/api/v1/analytics/events?before=2026-11-26T10:00:00Z%00_${uuid}`, "before"],
+    ["/api/v1/analytics/events.csv?type=%00", "type"],
+    ["/api/v1/analytics/events.csv?anonymous_id=a%00b", "anonymous_id"],
+    ["/api/v1/analytics/timeseries.csv?metric=events&bucket=day%00", "bucket"],
+    ["/api/v1/analytics/timeseries?metric=events&compare=%00", "compare"],
+  ];
+  for (const [path, field] of cases) {
+    const res = await get(path);
+    assert.equal(res.status, 400, path);
+    assert.match(res.headers.get("content-type") ?? "", /application\/json/, path);
+    const body = await res.json();
+    assert.equal(body.error, "invalid_parameter", path);
+    assert.equal(body.field, field, path);
+  }
+});
+
+Deno.test("dates outside the years 1900 to 9999 give 400 naming the parameter", async () => {
+  const uuid = "0b6a1f9e-3c1d-4e7a-9a57-2f1f5b2d8c11";
+  const cases: Array<[string, string]> = [
+    [`/api/v1/analytics/events?before=275760-09-13_${uuid}`, "before"],
+    [`/api/v1/analytics/events.csv?before=275760-09-13_${uuid}`, "before"],
+    [`/api/v1/analytics/events?before=0001-01-01T00:00:00Z_${uuid}`, "before"],
+    ["/api/v1/analytics/events?from=0000-01-01", "from"],
+    ["/api/v1/analytics/events.csv?to=9999-12-31", "to"],
+    ["/api/v1/analytics/timeseries?from=0001-01-01&to=0001-01-02", "from"],
+    ["/api/v1/analytics/summary?from=1899-12-31&to=1900-01-01", "from"],
+  ];
+  for (const [path, field] of cases) {
+    const res = await get(path);
+    assert.equal(res.status, 400, path);
+    const body = await res.json();
+    assert.equal(body.error, "invalid_parameter", path);
+    assert.equal(body.field, field, path);
+  }
+});
+
+Deno.test("an events CSV export that fails after its first page is aborted, not ended like a whole file", async () => {
+  await t.db.query(
+    `insert into public.events (event_type, anonymous_id, "timestamp")
+     select 'csv_abort', 'c', now() - g * interval '1 second' from generate_series(1, 1200) g`,
+  );
+  const res = await get("/api/v1/analytics/events.csv?type=csv_abort");
+  assert.equal(res.status, 200);
+  // The next page's query fails: the viewer loses the right to run it mid-export.
+  await t.db.query(
+    "revoke execute on function analytics.events_page(text, uuid, text, timestamptz, timestamptz, timestamptz, uuid, integer) from authenticated",
+  );
+  try {
+    await assert.rejects(() => res.text());
+  } finally {
+    await t.db.query(
+      "grant execute on function analytics.events_page(text, uuid, text, timestamptz, timestamptz, timestamptz, uuid, integer) to authenticated",
+    );
+  }
+  const whole = await get("/api/v1/analytics/events.csv?type=csv_abort");
+  assert.equal(parseCsv(await whole.text()).length, 1201);
+});
+
+Deno.test("an events CSV export whose first page fails is an error status, not a 200", async () => {
+  await t.db.query(
+    "revoke execute on function analytics.events_page(text, uuid, text, timestamptz, timestamptz, timestamptz, uuid, integer) from authenticated",
+  );
+  try {
+    const res = await get("/api/v1/analytics/events.csv");
+    assert.notEqual(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    await t.db.query(
+      "grant execute on function analytics.events_page(text, uuid, text, timestamptz, timestamptz, timestamptz, uuid, integer) to authenticated",
+    );
+  }
+});
+
+Deno.test("CSV exports neutralise text cells that start with = + - @ tab or CR, and keep numbers", async () => {
+  const formulas = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\tTAB",
+    "\rCR",
+  ];
+  for (const [i, text] of formulas.entries()) {
+    await t.db.query(
+      `insert into public.events (event_type, anonymous_id, "timestamp") values ($1, $2, now() - interval '1 minute' * $3::int)`,
+      [text, `anon${i}`, i],
+    );
+  }
+  for (const [i, text] of formulas.entries()) {
+    const res = await get(`/api/v1/analytics/events.csv?anonymous_id=anon${i}`);
+    const rows = parseCsv(await res.text());
+    assert.equal(rows.length, 2, text);
+    assert.equal(rows[1][3], `'${text}`, `event_type ${JSON.stringify(text)}`);
+  }
+  const series = parseCsv(
+    await (await get("/api/v1/analytics/timeseries.csv?metric=events&range=7")).text(),
+  );
+  assert.ok(series.slice(1).every((row) => /^\d+$/.test(row[1])), "counts are plain numbers");
+});
+
 Deno.test({
   name: "close the test database",
   fn: () => t.close(),
