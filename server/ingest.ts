@@ -497,7 +497,7 @@ async function insertRows(
  * stored again. An event whose properties take more room stored (jsonb, as the table's
  * check measures it) than {@linkcode MAX_STORED_PAYLOAD_BYTES} is rejected, alone. Should
  * the statement still fail on one row's values (a check constraint), the events are
- * stored one by one in the same transaction, and only the refused ones are rejected.
+ * stored one by one, each committed on its own, and only the refused ones are rejected.
  * Resolves once committed.
  *
  * @param db The database.
@@ -523,24 +523,19 @@ export async function storeEvents(
     });
   } catch (error) {
     if (!isRowError(error)) throw error;
-    result = await actAsServiceRole(db, async (tx) => {
-      let accepted = 0;
-      const rejected: Rejection[] = [];
-      for (const event of events) {
-        await tx.query("savepoint beacon_event");
-        try {
-          const one = await insertRows(tx, [event]);
-          accepted += one.accepted;
-          rejected.push(...one.tooLarge.map(tooLargeRejection));
-          await tx.query("release savepoint beacon_event");
-        } catch (error) {
-          if (!isRowError(error)) throw error;
-          await tx.query("rollback to savepoint beacon_event");
-          rejected.push(rowRejection(event.index, error));
-        }
+    // One transaction per event (savepoints are not portable across the two drivers:
+    // postgres.js fails the whole transaction on any error inside it).
+    result = { accepted: 0, rejected: [] };
+    for (const event of events) {
+      try {
+        const one = await actAsServiceRole(db, (tx) => insertRows(tx, [event]));
+        result.accepted += one.accepted;
+        result.rejected.push(...one.tooLarge.map(tooLargeRejection));
+      } catch (error) {
+        if (!isRowError(error)) throw error;
+        result.rejected.push(rowRejection(event.index, error));
       }
-      return { accepted, rejected };
-    });
+    }
   }
   return {
     accepted: result.accepted,
