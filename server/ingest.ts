@@ -114,22 +114,32 @@ function childPath(path: string, key: string | number): string {
 function checkProperties(
   properties: Record<string, unknown>,
 ): { field: string; reason: string } | null {
-  const stack: Array<[unknown, string, number]> = [[properties, "properties", 1]];
-  while (stack.length > 0) {
-    const [value, path, depth] = stack.pop()!;
+  // Only containers are pushed (with their path); other values are checked in place.
+  const stack: Array<[object, string, number]> = [[properties, "properties", 1]];
+  const checkValue = (
+    value: unknown,
+    path: string,
+    key: string | number,
+    depth: number,
+  ): { field: string; reason: string } | null => {
+    if (typeof value === "string") {
+      return storableText(value) ? null : { field: childPath(path, key), reason: UNSTORABLE };
+    }
     if (value instanceof LossyNumber) {
       const shown = value.source.length > 40 ? `${value.source.slice(0, 40)}…` : value.source;
       return {
-        field: path,
+        field: childPath(path, key),
         reason:
           `the number ${shown} cannot be kept exactly (out of range or more precise than a 64-bit float); send it as a string`,
       };
     }
-    if (typeof value === "string") {
-      if (!storableText(value)) return { field: path, reason: UNSTORABLE };
-      continue;
+    if (typeof value === "object" && value !== null) {
+      stack.push([value, childPath(path, key), depth + 1]);
     }
-    if (typeof value !== "object" || value === null) continue;
+    return null;
+  };
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
     if (depth > MAX_PROPERTIES_DEPTH) {
       return {
         field: "properties",
@@ -138,7 +148,8 @@ function checkProperties(
     }
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) {
-        stack.push([value[i], childPath(path, i), depth + 1]);
+        const problem = checkValue(value[i], path, i, depth);
+        if (problem) return problem;
       }
       continue;
     }
@@ -148,7 +159,8 @@ function checkProperties(
       if (!storableText(key)) {
         return { field: path, reason: `has a key that ${UNSTORABLE}` };
       }
-      stack.push([(value as Record<string, unknown>)[key], childPath(path, key), depth + 1]);
+      const problem = checkValue((value as Record<string, unknown>)[key], path, key, depth);
+      if (problem) return problem;
     }
   }
   return null;
@@ -295,7 +307,8 @@ function lossyNumbers(text: string): Array<{ path: Array<string | number>; sourc
         end++;
       }
       if (top && !top.array && expectingKey) {
-        top.key = JSON.parse(text.slice(pos, end + 1));
+        const raw = text.slice(pos + 1, end);
+        top.key = raw.includes("\\") ? JSON.parse(`"${raw}"`) : raw;
         expectingKey = false;
       }
       pos = end + 1;
@@ -350,8 +363,9 @@ export function parseBody(text: string): unknown {
       `the body is not valid JSON: ${(error as Error).message}`,
     );
   }
-  // A number can only be changed by parsing when it has an exponent or 16 digits or more.
-  if (!/\d[eE]|[\d.]{16}/.test(text)) return body;
+  // A number can only be changed by parsing when it has an exponent or 16 digits or more;
+  // a number follows `:`, `[` or `,`.
+  if (!/[:,[]\s*-?\d(?:[\d.]*[eE]|[\d.]{15})/.test(text)) return body;
   for (const { path, source } of lossyNumbers(text)) {
     let parent: unknown = undefined;
     let value: unknown = body;
