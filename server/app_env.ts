@@ -34,6 +34,8 @@ export interface AppDeps {
   supabaseSignIn?: (email: string, password: string) => Promise<string | null>;
   /** Failed sign-ins per account and per address. */
   signInLimits: { account: FailureLimiter; address: FailureLimiter };
+  /** Failed ingestion credentials (a wrong ingest key, a bad token) per client address. */
+  ingestKeyFailures: FailureLimiter;
   /** Where the island bundles are. */
   islandsDir: string;
 }

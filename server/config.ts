@@ -41,6 +41,12 @@ export interface Limits {
   maxPropertiesBytes: number;
   /** Statement timeout for reads made as a signed-in user, in milliseconds. */
   statementTimeoutMs: number;
+  /** How long a whole ingestion body may take to arrive, in milliseconds (then 408). */
+  bodyTimeoutMs: number;
+  /** Most ingestion bodies being read at once (then 503 with `retry-after`). */
+  maxBodiesInFlight: number;
+  /** Failed ingestion credentials per client address per minute (then 429). */
+  maxIngestKeyFailures: number;
 }
 
 /** How the forwarder feeds plugins. */
@@ -102,7 +108,10 @@ export interface BeaconConfigInput {
   ingestKey?: string;
   /** Plugins. @default {[]} */
   plugins?: BeaconPlugin[];
-  /** Request limits. @default {1 MiB bodies, 1,000 events, 32 KiB properties, 8 s reads} */
+  /**
+   * Request limits.
+   * @default {1 MiB bodies within 30 s, 64 bodies read at once, 1,000 events, 32 KiB properties, 8 s reads, 20 failed ingest keys a minute per address}
+   */
   limits?: Partial<Limits>;
   /** Plugin delivery. @default {batches of 500, polled every second, backoff 1 s to 60 s} */
   forwarder?: Partial<ForwarderConfig>;
@@ -134,6 +143,9 @@ const DEFAULT_LIMITS: Limits = {
   maxBatchEvents: 1000,
   maxPropertiesBytes: 32 * 1024,
   statementTimeoutMs: 8000,
+  bodyTimeoutMs: 30_000,
+  maxBodiesInFlight: 64,
+  maxIngestKeyFailures: 20,
 };
 
 const DEFAULT_FORWARDER: ForwarderConfig = {

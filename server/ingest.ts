@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Database } from "../database/mod.ts";
+import type { Database, Queryable } from "../database/mod.ts";
 import { actAsServiceRole } from "../database/act_as.ts";
 
 /** Who sent the request. */
@@ -39,11 +39,14 @@ export class RequestError extends Error {
    * @param status The HTTP status to answer with.
    * @param code A short machine-readable code.
    * @param message What is wrong, for a person.
+   * @param retryAfterSeconds When to try again (429, 503).
    */
   constructor(
-    readonly status: 400 | 401 | 413 | 415,
+    readonly status: 400 | 401 | 408 | 413 | 415 | 429 | 503,
     readonly code: string,
     message: string,
+    /** For 429 and 503: when to try again, in seconds (the `retry-after` header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "RequestError";
@@ -54,6 +57,20 @@ export class RequestError extends Error {
 export interface CheckLimits {
   maxBatchEvents: number;
   maxPropertiesBytes: number;
+}
+
+/** How deep `properties` may nest: the object itself is level 1, `{"a": {}}` is 2. */
+export const MAX_PROPERTIES_DEPTH = 64;
+
+/**
+ * The largest `payload` the events table stores, as `pg_column_size` measures it: the
+ * check constraint of `public.events` (migration 20261126000300_events.sql).
+ */
+export const MAX_STORED_PAYLOAD_BYTES = 65_536;
+
+/** A number of the body that a JavaScript number cannot hold exactly (see {@linkcode parseBody}). */
+class LossyNumber {
+  constructor(readonly source: string) {}
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -80,7 +97,73 @@ function storableText(text: string): boolean {
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof LossyNumber);
+}
+
+/** Where a value sits inside `properties`, e.g. `properties.items[2].price`. */
+function childPath(path: string, key: string | number): string {
+  return typeof key === "number" ? `${path}[${key}]` : `${path}.${key}`;
+}
+
+/**
+ * Walks every value and key of `properties` without recursion: at most
+ * {@linkcode MAX_PROPERTIES_DEPTH} levels, only text PostgreSQL can store, only numbers
+ * kept exactly.
+ */
+function checkProperties(
+  properties: Record<string, unknown>,
+): { field: string; reason: string } | null {
+  // Only containers are pushed (with their path); other values are checked in place.
+  const stack: Array<[object, string, number]> = [[properties, "properties", 1]];
+  const checkValue = (
+    value: unknown,
+    path: string,
+    key: string | number,
+    depth: number,
+  ): { field: string; reason: string } | null => {
+    if (typeof value === "string") {
+      return storableText(value) ? null : { field: childPath(path, key), reason: UNSTORABLE };
+    }
+    if (value instanceof LossyNumber) {
+      const shown = value.source.length > 40 ? `${value.source.slice(0, 40)}…` : value.source;
+      return {
+        field: childPath(path, key),
+        reason:
+          `the number ${shown} cannot be kept exactly (out of range or more precise than a 64-bit float); send it as a string`,
+      };
+    }
+    if (typeof value === "object" && value !== null) {
+      stack.push([value, childPath(path, key), depth + 1]);
+    }
+    return null;
+  };
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (depth > MAX_PROPERTIES_DEPTH) {
+      return {
+        field: "properties",
+        reason: `nests more than ${MAX_PROPERTIES_DEPTH} levels deep`,
+      };
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        const problem = checkValue(value[i], path, i, depth);
+        if (problem) return problem;
+      }
+      continue;
+    }
+    const keys = Object.keys(value);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i];
+      if (!storableText(key)) {
+        return { field: path, reason: `has a key that ${UNSTORABLE}` };
+      }
+      const problem = checkValue((value as Record<string, unknown>)[key], path, key, depth);
+      if (problem) return problem;
+    }
+  }
+  return null;
 }
 
 function checkOne(
@@ -110,10 +193,9 @@ function checkOne(
       return reject("properties", "must be a JSON object");
     }
     properties = raw.properties;
+    const problem = checkProperties(properties);
+    if (problem) return reject(problem.field, problem.reason);
     const serialized = JSON.stringify(properties);
-    if (/\\u0000|\\ud[89a-f]/i.test(serialized)) {
-      return reject("properties", UNSTORABLE);
-    }
     const size = encoder.encode(serialized).length;
     if (size > limits.maxPropertiesBytes) {
       return reject(
@@ -183,6 +265,125 @@ function checkOne(
   };
 }
 
+/** A decimal number's value as text that is equal for equal values: `1.50e2` → `15e1`. */
+function canonicalDecimal(text: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  const fraction = m[3] ?? "";
+  const digits = (m[2] + fraction).replace(/^0+/, "");
+  if (digits === "") return "0";
+  const trimmed = digits.replace(/0+$/, "");
+  const exponent = Number(m[4] ?? 0) - fraction.length + (digits.length - trimmed.length);
+  return `${m[1]}${trimmed}e${exponent}`;
+}
+
+/** Whether a JSON number as sent is exactly the JavaScript number it parsed to. */
+function keptExactly(source: string, value: number): boolean {
+  return Number.isFinite(value) && canonicalDecimal(source) === canonicalDecimal(String(value));
+}
+
+/**
+ * Finds the numbers of a valid JSON text that JSON.parse cannot keep exactly, with their
+ * paths (object keys and array indexes), scanning without recursion: the first of each
+ * field of an event, and none deeper than `properties` may nest.
+ */
+function lossyNumbers(text: string): Array<{ path: Array<string | number>; source: string }> {
+  const found: Array<{ path: Array<string | number>; source: string }> = [];
+  const stack: Array<{ array: boolean; key: string | number }> = [];
+  const owners = new Set<string>();
+  const number = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  let expectingKey = false;
+  let pos = 0;
+  while (pos < text.length) {
+    const ch = text[pos];
+    const top = stack[stack.length - 1];
+    if (ch === '"') {
+      let end = pos + 1;
+      while (true) {
+        end = text.indexOf('"', end);
+        let backslashes = 0;
+        while (text[end - 1 - backslashes] === "\\") backslashes++;
+        if (backslashes % 2 === 0) break;
+        end++;
+      }
+      if (top && !top.array && expectingKey) {
+        const raw = text.slice(pos + 1, end);
+        top.key = raw.includes("\\") ? JSON.parse(`"${raw}"`) : raw;
+        expectingKey = false;
+      }
+      pos = end + 1;
+    } else if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      number.lastIndex = pos;
+      const source = number.exec(text)![0];
+      if (stack.length <= MAX_PROPERTIES_DEPTH + 3 && !keptExactly(source, Number(source))) {
+        // One per field of an event is enough to reject it: `batch`, its index, the field.
+        const owner = stack.slice(0, 3).map((frame) => frame.key).join("\u0000");
+        if (!owners.has(owner)) {
+          owners.add(owner);
+          found.push({ path: stack.map((frame) => frame.key), source });
+        }
+      }
+      pos += source.length;
+    } else {
+      if (ch === "{") {
+        stack.push({ array: false, key: "" });
+        expectingKey = true;
+      } else if (ch === "[") {
+        stack.push({ array: true, key: 0 });
+      } else if (ch === "}" || ch === "]") {
+        stack.pop();
+      } else if (ch === ",") {
+        if (top.array) top.key = (top.key as number) + 1;
+        else expectingKey = true;
+      }
+      pos++;
+    }
+  }
+  return found;
+}
+
+/**
+ * Parses a request body as JSON. Numbers JSON.parse would change (`1e309` becomes
+ * Infinity, `12345678901234567890` is rounded) are marked so that {@linkcode checkEvents}
+ * rejects the event naming the field, instead of storing another number. Parsing does not
+ * recurse, so any depth parses; {@linkcode checkEvents} limits the depth of `properties`.
+ *
+ * @param text The body.
+ * @returns The parsed body.
+ * @throws {RequestError} 400 for text that is not JSON.
+ */
+export function parseBody(text: string): unknown {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new RequestError(
+      400,
+      "malformed_json",
+      `the body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  // A number can only be changed by parsing when it has an exponent or 16 digits or more;
+  // a number follows `:`, `[` or `,`.
+  if (!/[:,[]\s*-?\d(?:[\d.]*[eE]|[\d.]{15})/.test(text)) return body;
+  for (const { path, source } of lossyNumbers(text)) {
+    let parent: unknown = undefined;
+    let value: unknown = body;
+    for (const key of path) {
+      parent = value;
+      value = typeof value === "object" && value !== null && Object.hasOwn(value, key)
+        ? (value as Record<string | number, unknown>)[key]
+        : undefined;
+    }
+    if (path.length > 0 && typeof value === "number" && value === Number(source)) {
+      (parent as Record<string | number, unknown>)[path[path.length - 1]] = new LossyNumber(
+        source,
+      );
+    }
+  }
+  return body;
+}
+
 /**
  * Checks a parsed request body: one event, or `{ "batch": [...] }`. Problems with the
  * request as a whole throw; problems with single events are returned as rejections and
@@ -241,21 +442,55 @@ export function checkEvents(
   return { events, rejected };
 }
 
-/**
- * Stores checked events with one statement, as `service_role`. An event whose id is
- * already stored (or repeats an earlier one of the same request) is a duplicate and is not
- * stored again. Resolves once committed.
- *
- * @param db The database.
- * @param events The checked events.
- * @returns How many were stored and how many were duplicates.
- */
-export async function storeEvents(
-  db: Database,
+const INSERT = `with input as (
+         select r.*, pg_column_size(r.p) as size
+           from jsonb_to_recordset($1::text::jsonb)
+                as r (i int, id uuid, t text, u uuid, a text, p jsonb, ts timestamptz)
+       ),
+       stored as (
+         insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
+         select id, t, u, a, p, coalesce(ts, now()) from input where size <= $2
+         on conflict (id) do nothing
+         returning 1
+       )
+       select (select count(*)::int from stored) as accepted,
+              (select coalesce(json_agg(json_build_object('index', i, 'size', size) order by i), '[]')
+                 from input where size > $2)::text as too_large`;
+
+/** The event's field each check constraint of `public.events` is about. */
+const CONSTRAINT_FIELDS: Record<string, string> = {
+  events_payload_check: "properties",
+  events_event_type_check: "event",
+  events_anonymous_id_check: "anonymous_id",
+  events_actor_check: "anonymous_id",
+  events_timestamp_not_future: "timestamp",
+};
+
+/** Whether a database error is about the values of one row (a check, a bad value). */
+function isRowError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (code === "23514" || code.startsWith("22"));
+}
+
+function rowRejection(index: number, error: unknown): Rejection {
+  const { constraint, constraint_name, message } = error as {
+    constraint?: string;
+    constraint_name?: string;
+    message?: string;
+  };
+  return {
+    index,
+    field: CONSTRAINT_FIELDS[constraint ?? constraint_name ?? ""] ?? "",
+    reason: `the database refused it: ${message ?? "a check failed"}`,
+  };
+}
+
+async function insertRows(
+  tx: Queryable,
   events: CheckedEvent[],
-): Promise<{ accepted: number; duplicates: number }> {
-  if (events.length === 0) return { accepted: 0, duplicates: 0 };
+): Promise<{ accepted: number; tooLarge: Array<{ index: number; size: number }> }> {
   const rows = events.map((e) => ({
+    i: e.index,
     id: e.id,
     t: e.eventType,
     u: e.userId,
@@ -263,21 +498,62 @@ export async function storeEvents(
     p: e.properties,
     ts: e.timestamp,
   }));
-  const [{ accepted }] = await actAsServiceRole(
-    db,
-    (tx) =>
-      tx.query<{ accepted: number }>(
-        `with stored as (
-         insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
-         select r.id, r.t, r.u, r.a, r.p, coalesce(r.ts, now())
-           from jsonb_to_recordset($1::text::jsonb)
-                as r (id uuid, t text, u uuid, a text, p jsonb, ts timestamptz)
-         on conflict (id) do nothing
-         returning 1
-       )
-       select count(*)::int as accepted from stored`,
-        [JSON.stringify(rows)],
-      ),
+  const [{ accepted, too_large }] = await tx.query<{ accepted: number; too_large: string }>(
+    INSERT,
+    [JSON.stringify(rows), MAX_STORED_PAYLOAD_BYTES],
   );
-  return { accepted, duplicates: events.length - accepted };
+  return { accepted, tooLarge: JSON.parse(too_large) };
+}
+
+/**
+ * Stores checked events with one statement, as `service_role`. An event whose id is
+ * already stored (or repeats an earlier one of the same request) is a duplicate and is not
+ * stored again. An event whose properties take more room stored (jsonb, as the table's
+ * check measures it) than {@linkcode MAX_STORED_PAYLOAD_BYTES} is rejected, alone. Should
+ * the statement still fail on one row's values (a check constraint), the events are
+ * stored one by one, each committed on its own, and only the refused ones are rejected.
+ * Resolves once committed.
+ *
+ * @param db The database.
+ * @param events The checked events.
+ * @returns How many were stored, how many were duplicates, and the events refused.
+ */
+export async function storeEvents(
+  db: Database,
+  events: CheckedEvent[],
+): Promise<{ accepted: number; duplicates: number; rejected: Rejection[] }> {
+  if (events.length === 0) return { accepted: 0, duplicates: 0, rejected: [] };
+  const tooLargeRejection = ({ index, size }: { index: number; size: number }): Rejection => ({
+    index,
+    field: "properties",
+    reason:
+      `takes ${size} bytes stored (jsonb); at most ${MAX_STORED_PAYLOAD_BYTES} are allowed (many small values take more room stored than as text)`,
+  });
+  let result: { accepted: number; rejected: Rejection[] };
+  try {
+    result = await actAsServiceRole(db, async (tx) => {
+      const { accepted, tooLarge } = await insertRows(tx, events);
+      return { accepted, rejected: tooLarge.map(tooLargeRejection) };
+    });
+  } catch (error) {
+    if (!isRowError(error)) throw error;
+    // One transaction per event (savepoints are not portable across the two drivers:
+    // postgres.js fails the whole transaction on any error inside it).
+    result = { accepted: 0, rejected: [] };
+    for (const event of events) {
+      try {
+        const one = await actAsServiceRole(db, (tx) => insertRows(tx, [event]));
+        result.accepted += one.accepted;
+        result.rejected.push(...one.tooLarge.map(tooLargeRejection));
+      } catch (error) {
+        if (!isRowError(error)) throw error;
+        result.rejected.push(rowRejection(event.index, error));
+      }
+    }
+  }
+  return {
+    accepted: result.accepted,
+    duplicates: events.length - result.rejected.length - result.accepted,
+    rejected: result.rejected,
+  };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkEvents, RequestError } from "./ingest.ts";
+import { checkEvents, MAX_PROPERTIES_DEPTH, parseBody, RequestError } from "./ingest.ts";
 
 const limits = { maxBatchEvents: 3, maxPropertiesBytes: 64 };
 const anonymous = { kind: "anonymous" } as const;
@@ -178,4 +178,92 @@ Deno.test("problems with the whole request throw with a status", () => {
   assert.equal(status([1, 2]), 400);
   assert.equal(status(null), 400);
   assert.equal(status({ batch: [{}, {}, {}, {}] }), 413);
+});
+
+/** Properties nested `depth` levels deep (the properties object itself is level 1). */
+function nested(depth: number): string {
+  return '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
+}
+
+function checkText(text: string, big = 64 * 1024) {
+  return checkEvents(parseBody(text), anonymous, {
+    maxBatchEvents: 3,
+    maxPropertiesBytes: big,
+  }, now);
+}
+
+Deno.test("properties nested deeper than 64 levels are rejected alone, even 10,000 levels deep", () => {
+  assert.equal(MAX_PROPERTIES_DEPTH, 64);
+  const { events, rejected } = checkText(
+    `{"batch": [{"event": "deep", "anonymous_id": "a", "properties": ${nested(10_000)}},
+      {"event": "limit", "anonymous_id": "a", "properties": ${nested(64)}},
+      {"event": "over", "anonymous_id": "a", "properties": ${nested(65)}}]}`,
+  );
+  assert.deepEqual(events.map((e) => e.eventType), ["limit"]);
+  assert.deepEqual(
+    rejected,
+    [0, 2].map((index) => ({
+      index,
+      field: "properties",
+      reason: "nests more than 64 levels deep",
+    })),
+  );
+  const arrays = checkText(
+    `{"event": "e", "anonymous_id": "a", "properties": {"a": ${
+      "[".repeat(10_000) + "]".repeat(10_000)
+    }}}`,
+  );
+  assert.equal(arrays.rejected[0].reason, "nests more than 64 levels deep");
+});
+
+Deno.test("literal backslash text such as C:\\u0000dir or \\ud83d in values and keys is accepted", () => {
+  const { events, rejected } = checkText(JSON.stringify({
+    event: "e",
+    anonymous_id: "a",
+    properties: { path: "C:\\u0000dir", emoji: "\\ud83d", "key\\u0000": ["\\uDFFF"] },
+  }));
+  assert.deepEqual(rejected, []);
+  assert.equal(events[0].properties.path, "C:\\u0000dir");
+});
+
+Deno.test("a real NUL or lone surrogate in a property value or key is rejected, naming where", () => {
+  const reject = (properties: unknown) =>
+    checkText(JSON.stringify({ event: "e", anonymous_id: "a", properties })).rejected[0];
+  assert.equal(reject({ a: { b: ["x", "C:\u0000dir"] } }).field, "properties.a.b[1]");
+  assert.match(reject({ a: { b: ["x", "C:\u0000dir"] } }).reason, /NUL/);
+  assert.equal(reject({ emoji: "\ud83d" }).field, "properties.emoji");
+  assert.equal(reject({ nested: { "k\u0000": 1 } }).field, "properties.nested");
+  assert.match(reject({ nested: { "k\u0000": 1 } }).reason, /^has a key that contains the NUL/);
+});
+
+Deno.test("numbers JSON.parse would change are rejected naming the field; exact numbers pass", () => {
+  const { events, rejected } = checkText(`{"batch": [
+    {"event": "big", "anonymous_id": "a", "properties": {"id": 12345678901234567890}},
+    {"event": "inf", "anonymous_id": "a", "properties": {"list": [1, {"x": 1e309}]}},
+    {"event": "ok", "anonymous_id": "a", "properties": {"a": 1.5e3, "b": 0.1, "c": -0,
+      "d": 9007199254740991, "e": 1e21, "f": 1.50, "g": 5e-324, "h": 0.30000000000000004,
+      "uuid": "9e0b1f9e-3c1d-4e7a-9a57-2f1f5b2d8c11"}}
+  ]}`);
+  assert.deepEqual(events.map((e) => e.eventType), ["ok"]);
+  assert.deepEqual(events[0].properties.a, 1500);
+  assert.deepEqual(rejected.map((r) => [r.index, r.field]), [
+    [0, "properties.id"],
+    [1, "properties.list[1].x"],
+  ]);
+  assert.match(rejected[0].reason, /12345678901234567890 cannot be kept exactly/);
+  const tiny = checkText(`{"event": "e", "anonymous_id": "a", "properties": {"t": 1e-400}}`);
+  assert.equal(tiny.rejected[0].field, "properties.t");
+  const precise = checkText(
+    `{"event": "e", "anonymous_id": "a", "properties": {"p": 0.10000000000000000555}}`,
+  );
+  assert.equal(precise.rejected[0].field, "properties.p");
+});
+
+Deno.test("a lossy number in another event's field does not touch the good events", () => {
+  const { events, rejected } = checkText(`{"batch": [
+    {"event": "a", "anonymous_id": "x", "properties": {"n": 1}, "extra": 1e999},
+    {"event": 1e999, "anonymous_id": "x"}
+  ]}`);
+  assert.deepEqual(events.map((e) => e.eventType), ["a"]);
+  assert.deepEqual(rejected.map((r) => [r.index, r.field]), [[1, "event"]]);
 });

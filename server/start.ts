@@ -140,6 +140,10 @@ export async function startBeacon(
       account: createFailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
       address: createFailureLimiter({ max: 20, windowMs: 15 * 60_000 }),
     },
+    ingestKeyFailures: createFailureLimiter({
+      max: config.limits.maxIngestKeyFailures,
+      windowMs: 60_000,
+    }),
     islandsDir: config.islandsDir,
   });
   const abort = new AbortController();

@@ -43,6 +43,10 @@ export async function createTestApp(options: TestAppOptions = {}) {
       account: createFailureLimiter({ max: 5, windowMs: 60_000 }),
       address: createFailureLimiter({ max: 20, windowMs: 60_000 }),
     },
+    ingestKeyFailures: createFailureLimiter({
+      max: config.limits.maxIngestKeyFailures,
+      windowMs: 60_000,
+    }),
     islandsDir: config.islandsDir,
   });
   return {
