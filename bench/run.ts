@@ -325,7 +325,7 @@ if (import.meta.main) {
       });
       const get = async (path: string) => {
         const res = await fetch(`${pageBeacon.url}${path}`, {
-          headers: { cookie: `beacon_session=${token}` },
+          headers: { authorization: `Bearer ${token}` },
         });
         if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
         await res.text();

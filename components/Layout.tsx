@@ -5,6 +5,8 @@
  * @module
  */
 import type { ComponentChildren } from "preact";
+import { useContext } from "preact/hooks";
+import { CspNonce } from "../hydration/render.ts";
 
 const STYLES = `
 :root{--ink:#111827;--muted:#4b5563;--line:#d1d5db;--bg:#f9fafb;--card:#fff;--brand:#1d4ed8;--good:#047857;--bad:#b91c1c}
@@ -60,6 +62,7 @@ export interface LayoutProps {
 
 /** The page shell. */
 export function Layout(props: LayoutProps) {
+  const nonce = useContext(CspNonce);
   return (
     <html lang="en">
       <head>
@@ -67,7 +70,7 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · Beacon`}</title>
         <link rel="icon" href="data:," />
-        <style dangerouslySetInnerHTML={{ __html: STYLES }} />
+        <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -98,7 +101,7 @@ export function Layout(props: LayoutProps) {
           </header>
         )}
         <main id="main">{props.children}</main>
-        <script dangerouslySetInnerHTML={{ __html: LOCAL_TIMES }} />
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: LOCAL_TIMES }} />
       </body>
     </html>
   );

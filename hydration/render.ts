@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ComponentType, h, type VNode } from "preact";
+import { type ComponentType, createContext, h, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { serializeState } from "./transport.ts";
 
@@ -18,6 +18,18 @@ export interface RenderedIsland {
 }
 
 let collecting: RenderedIsland[] | null = null;
+
+/**
+ * The Content-Security-Policy nonce of the page being rendered, for inline `<script>` and
+ * `<style>` elements (`<script nonce={useContext(CspNonce)}>`). Undefined without one.
+ */
+export const CspNonce = createContext<string | undefined>(undefined);
+
+/** Options for {@linkcode renderWithIslands} and {@linkcode islandScripts}. */
+export interface RenderOptions {
+  /** The request's CSP nonce, given to inline scripts and styles. @default {undefined} */
+  nonce?: string;
+}
 
 /**
  * Makes a component an island on the server: rendered as usual, inside a marker that
@@ -54,14 +66,21 @@ export function island<P>(name: string, Component: ComponentType<P>): ComponentT
  * Renders a page and collects the islands it contains.
  *
  * @param vnode The page.
+ * @param options The CSP nonce, provided to the page as {@linkcode CspNonce}.
  * @returns The HTML and the islands, in page order.
  */
-export function renderWithIslands(vnode: VNode): { html: string; islands: RenderedIsland[] } {
+export function renderWithIslands(
+  vnode: VNode,
+  options: RenderOptions = {},
+): { html: string; islands: RenderedIsland[] } {
   const previous = collecting;
   const islands: RenderedIsland[] = [];
   collecting = islands;
   try {
-    return { html: renderToString(vnode), islands };
+    const page: VNode = options.nonce === undefined
+      ? vnode
+      : h(CspNonce.Provider, { value: options.nonce }, vnode) as VNode;
+    return { html: renderToString(page), islands };
   } finally {
     collecting = previous;
   }
@@ -73,16 +92,26 @@ export function renderWithIslands(vnode: VNode): { html: string; islands: Render
  *
  * @param islands What {@linkcode renderWithIslands} collected.
  * @param base The URL the island bundles are served from.
+ * @param options The CSP nonce both scripts carry.
  * @returns HTML to put at the end of `<body>`.
  */
-export function islandScripts(islands: RenderedIsland[], base = "/_islands"): string {
+export function islandScripts(
+  islands: RenderedIsland[],
+  base = "/_islands",
+  options: RenderOptions = {},
+): string {
   if (islands.length === 0) return "";
+  const nonce = options.nonce === undefined ? "" : ` nonce="${escapeAttribute(options.nonce)}"`;
   const names = [...new Set(islands.map((i) => i.name))];
   const imports = names.map((name, i) => `import I${i} from "${base}/islands/${name}.js";`).join(
     "",
   );
   const table = names.map((name, i) => `${JSON.stringify(name)}:I${i}`).join(",");
-  return `<script id="__BEACON_ISLANDS__" type="application/json">${
+  return `<script id="__BEACON_ISLANDS__" type="application/json"${nonce}>${
     serializeState(islands.map((i) => i.props))
-  }</script><script type="module">import{revive}from"${base}/hydration/revive.js";${imports}revive({${table}});</script>`;
+  }</script><script type="module"${nonce}>import{revive}from"${base}/hydration/revive.js";${imports}revive({${table}});</script>`;
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 }

@@ -1,31 +1,72 @@
 /**
  * Sign-in and sign-out: `/login` (GET shows the form, POST checks it) and `POST /logout`.
- * Forms carry a CSRF token; failed attempts are limited per account and per address.
+ * Forms must come from this site (`Origin` or `Sec-Fetch-Site`) and carry a CSRF token;
+ * attempts are limited per account and per address, counted before the password is checked.
+ * A sign-in creates a server-side session; sign-out revokes it.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
-import type { AppEnv } from "../server/app_env.ts";
+import { getCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import type { AppDeps, AppEnv } from "../server/app_env.ts";
 import { Layout } from "../components/Layout.tsx";
 import { sendPage } from "../server/page.ts";
 import {
-  cookieAttributes,
   csrfMatches,
   csrfToken,
   SESSION_COOKIE,
   SESSION_SECONDS,
+  setSessionCookie,
 } from "../server/session.ts";
-import { issueAccessToken } from "../server/auth.ts";
+import {
+  createSession,
+  findSession,
+  revokeSession,
+  type SessionTokens,
+} from "../server/session_store.ts";
+import { clientAddress, publicOrigin } from "../server/client_address.ts";
 
-/** Only a path on this site may follow sign-in. */
-function safeNext(next: unknown): string {
-  return typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/analytics";
+/** Where sign-in goes when `next` is missing or refused. */
+const DEFAULT_NEXT = "/analytics";
+
+/**
+ * The page to go to after sign-in: `next` when it is a path on this site, else
+ * `/analytics`. It is parsed as a URL against the site's origin (as the browser will) and
+ * must keep that origin; control characters (which browsers drop, turning `/\t/evil` into
+ * `//evil`) are refused outright.
+ *
+ * @param next The `next` parameter as given.
+ * @param origin This site's origin.
+ * @returns A path with its query and fragment.
+ */
+export function safeNext(next: unknown, origin: string): string {
+  if (typeof next !== "string" || !next.startsWith("/") || next.length > 2000) {
+    return DEFAULT_NEXT;
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return DEFAULT_NEXT;
+  let url: URL;
+  try {
+    url = new URL(next, origin);
+  } catch {
+    return DEFAULT_NEXT;
+  }
+  if (url.origin !== new URL(origin).origin) return DEFAULT_NEXT;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
-function remoteAddress(c: Context): string {
-  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return info?.remoteAddr?.hostname ?? "unknown";
+/**
+ * Reserves a sign-in attempt for the account and the address, before the password is
+ * checked: 0 when it may go ahead (and is now counted), else the milliseconds to wait.
+ */
+function reserveAttempt(limits: AppDeps["signInLimits"], email: string, address: string): number {
+  const accountWait = limits.account.tryAcquire(email);
+  if (accountWait > 0) return accountWait;
+  const addressWait = limits.address.tryAcquire(address);
+  if (addressWait > 0) limits.account.release(email);
+  return addressWait;
 }
 
 function LoginPage(props: { csrf: string; next: string; error?: string; email?: string }) {
@@ -60,27 +101,56 @@ function LoginPage(props: { csrf: string; next: string; error?: string; email?: 
 
 const login = new Hono<AppEnv>();
 
+/**
+ * hono/csrf's check that a form was posted from this site: `Sec-Fetch-Site: same-origin`, or
+ * an `Origin` equal to the site's public origin (behind a proxy: the forwarded `Host` and,
+ * from a trusted proxy, `X-Forwarded-Proto`).
+ */
+const sameOriginForm = csrf({ origin: (origin, c) => origin === publicOrigin(c) });
+
+login.on("POST", ["/login", "/logout"], async function formFromThisSite(c, next) {
+  let passed = false;
+  try {
+    await sameOriginForm(c, () => {
+      passed = true;
+      return Promise.resolve();
+    });
+  } catch (error) {
+    if (!(error instanceof HTTPException)) throw error;
+  }
+  if (!passed) {
+    return c.text("This form was sent from another site; open Beacon and try again.", 403);
+  }
+  await next();
+});
+
 login.get(
   "/login",
-  (c) => sendPage(c, <LoginPage csrf={csrfToken(c)} next={safeNext(c.req.query("next"))} />),
+  (c) =>
+    sendPage(
+      c,
+      <LoginPage csrf={csrfToken(c)} next={safeNext(c.req.query("next"), publicOrigin(c))} />,
+    ),
 );
 
 login.post("/login", async (c) => {
-  const { db, localTokenSecret, supabaseSignIn, signInLimits, log } = c.var.deps;
+  const { db, verifier, supabaseSignIn, signInLimits, log } = c.var.deps;
   const form = await c.req.parseBody();
-  const next = safeNext(form.next);
+  const next = safeNext(form.next, publicOrigin(c));
   const email = String(form.email ?? "").trim().toLowerCase();
   const password = String(form.password ?? "");
   const page = (error: string, status: 400 | 401 | 429) =>
     sendPage(c, <LoginPage csrf={csrfToken(c)} next={next} error={error} email={email} />, status);
   if (!csrfMatches(c, form.csrf)) return page("This form has expired. Please sign in again.", 400);
   if (!email || !password) return page("Enter your email and password.", 400);
+  if (email.includes("\0") || password.includes("\0")) {
+    return page("Email and password cannot contain the NUL character.", 400);
+  }
 
-  const address = remoteAddress(c);
-  const wait = Math.max(
-    signInLimits.account.retryAfterMs(email),
-    signInLimits.address.retryAfterMs(address),
-  );
+  // Counted before the password is checked, in one synchronous step: simultaneous attempts
+  // cannot all pass a check that none of them has been counted in yet.
+  const address = clientAddress(c);
+  const wait = reserveAttempt(signInLimits, email, address);
   if (wait > 0) {
     c.header("retry-after", String(Math.ceil(wait / 1000)));
     return page(
@@ -89,42 +159,48 @@ login.post("/login", async (c) => {
     );
   }
 
-  let token: string | null = null;
-  if (supabaseSignIn) {
-    token = await supabaseSignIn(email, password);
-  } else {
-    const [user] = await db.query<{ user_id: string; user_email: string }>(
-      "select user_id::text, user_email from beacon.authenticate($1, $2)",
-      [email, password],
-    );
-    if (user) {
-      token = await issueAccessToken({ id: user.user_id, email: user.user_email }, {
-        secret: localTokenSecret,
-        expiresInSeconds: SESSION_SECONDS,
-      });
+  let signedIn: { userId: string; tokens?: SessionTokens } | null = null;
+  try {
+    if (supabaseSignIn) {
+      const tokens = await supabaseSignIn(email, password);
+      if (tokens) signedIn = { userId: (await verifier.verify(tokens.accessToken)).sub, tokens };
+    } else {
+      const [user] = await db.query<{ user_id: string }>(
+        "select user_id::text from beacon.authenticate($1, $2)",
+        [email, password],
+      );
+      if (user) signedIn = { userId: user.user_id };
     }
+  } catch (error) {
+    // Not an answer about the password: the attempt does not count.
+    signInLimits.account.release(email);
+    signInLimits.address.release(address);
+    throw error;
   }
-  if (!token) {
-    signInLimits.account.fail(email);
-    signInLimits.address.fail(address);
+  if (!signedIn) {
     log.warn("sign-in refused", { request_id: c.var.requestId });
     return page("Wrong email or password.", 401);
   }
   signInLimits.account.reset(email);
-  c.header(
-    "set-cookie",
-    `${SESSION_COOKIE}=${token}; ${cookieAttributes(c, SESSION_SECONDS, "Lax")}`,
-    {
-      append: true,
-    },
-  );
+  signInLimits.address.release(address);
+  const previous = getCookie(c, SESSION_COOKIE);
+  if (previous) await revokeSession(db, previous);
+  const secret = await createSession(db, { ...signedIn, seconds: SESSION_SECONDS });
+  setSessionCookie(c, secret);
   return c.redirect(next, 303);
 });
 
 login.post("/logout", async (c) => {
+  const { db } = c.var.deps;
   const form = await c.req.parseBody();
-  if (!csrfMatches(c, form.csrf)) return c.text("This form has expired; reload the page.", 400);
-  c.header("set-cookie", `${SESSION_COOKIE}=; ${cookieAttributes(c, 0, "Lax")}`, { append: true });
+  const secret = getCookie(c, SESSION_COOKIE);
+  if (secret && await findSession(db, secret)) {
+    if (!csrfMatches(c, form.csrf, secret)) {
+      return c.text("This form has expired; reload the page.", 400);
+    }
+    await revokeSession(db, secret);
+  }
+  setSessionCookie(c, "");
   return c.redirect("/login", 303);
 });
 

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../tests/support/app.ts";
+import { safeNext } from "./login.tsx";
 
-const t = await createTestApp();
+const t = await createTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+/** Where app.request's requests come from, as Deno.serve would tell the app. */
+const FROM_CLIENT = { remoteAddr: { hostname: "192.0.2.10" } };
+const FROM_PROXY = { remoteAddr: { hostname: "10.0.0.2" } };
+/** The origin app.request's URLs have: a form posted from this site carries it. */
+const SITE = { origin: "http://localhost" };
 await t.db.query("select beacon.create_user('sam@login.test', 'sam-password-1', true)");
 await t.db.query("select beacon.create_user('olive@login.test', 'olive-password-1', false)");
 
@@ -11,7 +17,7 @@ function setCookies(res: Response): Map<string, string> {
 }
 
 async function csrf(): Promise<{ token: string; cookie: string }> {
-  const res = await t.app.request("/login");
+  const res = await t.app.request("/login", {}, FROM_CLIENT);
   const html = await res.text();
   const token = /name="csrf" value="([^"]+)"/.exec(html)![1];
   const line = setCookies(res).get("beacon_csrf")!;
@@ -21,7 +27,12 @@ async function csrf(): Promise<{ token: string; cookie: string }> {
 async function login(
   email: string,
   password: string,
-  options: { csrf?: string; next?: string; headers?: Record<string, string> } = {},
+  options: {
+    csrf?: string;
+    next?: string;
+    headers?: Record<string, string>;
+    env?: typeof FROM_CLIENT;
+  } = {},
 ) {
   const c = await csrf();
   const body = new URLSearchParams({
@@ -36,9 +47,32 @@ async function login(
     headers: {
       "content-type": "application/x-www-form-urlencoded",
       cookie: c.cookie,
+      ...SITE,
       ...options.headers,
     },
-  });
+  }, options.env ?? FROM_CLIENT);
+}
+
+/** The session cookie (name=value) a response set. */
+function sessionOf(res: Response): string {
+  return setCookies(res).get("beacon_session")!.split(";")[0];
+}
+
+/** Signs out with the form the page shows (its CSRF token read from a page). */
+async function logout(session: string, csrf?: string, extraCookie = "") {
+  if (csrf === undefined) {
+    const page = await t.app.request("/analytics/events", { headers: { cookie: session } });
+    csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1];
+  }
+  return await t.app.request("/logout", {
+    method: "POST",
+    body: new URLSearchParams({ csrf }),
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: `${session}${extraCookie}`,
+      ...SITE,
+    },
+  }, FROM_CLIENT);
 }
 
 Deno.test("the sign-in form carries a CSRF token bound to an HttpOnly, SameSite=Strict cookie", async () => {
@@ -58,12 +92,12 @@ Deno.test("a sign-in without the matching CSRF token is refused", async () => {
   assert.equal(setCookies(res).has("beacon_session"), false);
 });
 
-Deno.test("a good sign-in sets a signed, HttpOnly, SameSite=Lax session with an expiry and follows next", async () => {
+Deno.test("a good sign-in sets an opaque, HttpOnly, SameSite=Lax session with an expiry and follows next", async () => {
   const res = await login("SAM@login.test", "sam-password-1", { next: "/analytics/events?type=x" });
   assert.equal(res.status, 303);
   assert.equal(res.headers.get("location"), "/analytics/events?type=x");
   const session = setCookies(res).get("beacon_session")!;
-  assert.match(session, /^beacon_session=[\w-]+\.[\w-]+\.[\w-]+;/);
+  assert.match(session, /^beacon_session=[\w-]{43};/, "a random session id, no token");
   assert.match(session, /HttpOnly/);
   assert.match(session, /SameSite=Lax/);
   assert.match(session, /Max-Age=43200/);
@@ -77,10 +111,64 @@ Deno.test("a good sign-in sets a signed, HttpOnly, SameSite=Lax session with an 
 Deno.test("behind HTTPS the session cookie is Secure; next cannot leave the site", async () => {
   const res = await login("sam@login.test", "sam-password-1", {
     next: "//evil.example/",
-    headers: { "x-forwarded-proto": "https" },
+    headers: { "x-forwarded-proto": "https", origin: "https://localhost" },
+    env: FROM_PROXY,
   });
   assert.equal(res.headers.get("location"), "/analytics");
   assert.match(setCookies(res).get("beacon_session")!, /Secure/);
+});
+
+Deno.test("X-Forwarded-Proto from a client that is not a trusted proxy is ignored", async () => {
+  const res = await login("sam@login.test", "sam-password-1", {
+    headers: { "x-forwarded-proto": "https" },
+  });
+  assert.equal(res.status, 303);
+  assert.doesNotMatch(setCookies(res).get("beacon_session")!, /Secure/);
+});
+
+Deno.test("next is only ever a path on this site: tabs, newlines, backslashes and other hosts are refused", () => {
+  const origin = "http://beacon.test";
+  for (
+    const next of [
+      "/\t/evil.example",
+      "/\n/x",
+      "/\r\n/x",
+      "//evil.example",
+      "/\\evil.example",
+      "\\/evil.example",
+      "https://evil.example/",
+      "http://beacon.test.evil.example/",
+      "javascript:alert(1)",
+      "/\u0000x",
+      "",
+      undefined,
+    ]
+  ) {
+    assert.equal(safeNext(next, origin), "/analytics", JSON.stringify(next));
+  }
+  assert.equal(
+    safeNext("/analytics/events?type=a%20b#top", origin),
+    "/analytics/events?type=a%20b#top",
+  );
+  assert.equal(safeNext("/analytics/../analytics/events", origin), "/analytics/events");
+});
+
+Deno.test("next=/%09/evil.example is not carried into the form, and next=/\\n/x is no 500", async () => {
+  const form = await t.app.request("/login?next=/%09/evil.example", {}, FROM_CLIENT);
+  assert.match(await form.text(), /name="next" value="\/analytics"/);
+  const res = await login("sam@login.test", "sam-password-1", { next: "/\n/x" });
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get("location"), "/analytics");
+  const tab = await login("sam@login.test", "sam-password-1", { next: "/\t/evil.example" });
+  assert.equal(tab.headers.get("location"), "/analytics");
+});
+
+Deno.test("a NUL character in the email or password is a 400 form error, not a 500", async () => {
+  for (const [email, password] of [["sam\0@login.test", "x"], ["sam@login.test", "pa\0ss"]]) {
+    const res = await login(email, password);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /cannot contain the NUL character/);
+  }
 });
 
 Deno.test("a wrong password is refused; repeated failures lock the account for a while", async () => {
@@ -99,23 +187,87 @@ Deno.test("pages: strangers go to /login, a tampered session counts as none, sig
   const stranger = await t.app.request("/analytics?range=7");
   assert.equal(stranger.status, 302);
   assert.equal(stranger.headers.get("location"), "/login?next=%2Fanalytics%3Frange%3D7");
-  const good =
-    setCookies(await login("sam@login.test", "sam-password-1")).get("beacon_session")!.split(
-      ";",
-    )[0];
+  const good = sessionOf(await login("sam@login.test", "sam-password-1"));
   const tampered = good.slice(0, -3) + "abc";
   assert.equal((await t.app.request("/analytics", { headers: { cookie: tampered } })).status, 302);
-  const c = await csrf();
-  const out = await t.app.request("/logout", {
-    method: "POST",
-    body: new URLSearchParams({ csrf: c.token }),
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      cookie: `${good}; ${c.cookie}`,
-    },
-  });
+  const out = await logout(good);
   assert.equal(out.status, 303);
   assert.match(setCookies(out).get("beacon_session")!, /Max-Age=0/);
+});
+
+Deno.test("sign-out ends the session: the old cookie is refused afterwards", async () => {
+  const session = sessionOf(await login("sam@login.test", "sam-password-1"));
+  assert.equal(
+    (await t.app.request("/analytics/events", { headers: { cookie: session } })).status,
+    200,
+  );
+  assert.equal((await logout(session)).status, 303);
+  const page = await t.app.request("/analytics/events", { headers: { cookie: session } });
+  assert.equal(page.status, 302, "the page sends the old cookie to sign in");
+  const api = await t.app.request("/api/v1/analytics/summary", { headers: { cookie: session } });
+  assert.equal(api.status, 401, "and the API refuses it");
+});
+
+Deno.test("a planted CSRF cookie does not pass: sign-out with it is refused and the session lives", async () => {
+  const session = sessionOf(await login("sam@login.test", "sam-password-1"));
+  const planted = "planted-by-a-neighbour-site-0123";
+  const out = await logout(session, planted, `; beacon_csrf=${planted}`);
+  assert.equal(out.status, 400);
+  assert.equal(
+    (await t.app.request("/analytics/events", { headers: { cookie: session } })).status,
+    200,
+  );
+  const other = sessionOf(await login("sam@login.test", "sam-password-1"));
+  const otherPage = await t.app.request("/analytics/events", { headers: { cookie: other } });
+  const otherToken = /name="csrf" value="([^"]+)"/.exec(await otherPage.text())![1];
+  assert.equal((await logout(session, otherToken)).status, 400, "another session's token fails");
+  assert.equal((await logout(session)).status, 303, "the session's own token passes");
+});
+
+Deno.test("a sign-in form posted from another site is refused, even with a valid token pair", async () => {
+  const res = await login("sam@login.test", "sam-password-1", {
+    headers: { origin: "https://evil.example" },
+  });
+  assert.equal(res.status, 403);
+  assert.equal(setCookies(res).has("beacon_session"), false);
+  const noOrigin = await login("sam@login.test", "sam-password-1", { headers: { origin: "" } });
+  assert.equal(noOrigin.status, 403, "without Origin or Sec-Fetch-Site");
+  const fetchSite = await login("sam@login.test", "sam-password-1", {
+    headers: { origin: "", "sec-fetch-site": "same-origin" },
+  });
+  assert.equal(fetchSite.status, 303, "Sec-Fetch-Site: same-origin is enough");
+});
+
+Deno.test("behind a trusted proxy each client is limited by its own address, not the proxy's", async () => {
+  const t2 = await createTestApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  const from = (xff: string) => ({ headers: { "x-forwarded-for": xff }, env: FROM_PROXY });
+  const attempt = async (email: string, xff: string) => {
+    const c = await csrf();
+    return await t2.app.request("/login", {
+      method: "POST",
+      body: new URLSearchParams({ csrf: c.token, email, password: "wrong", next: "/" }),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: c.cookie,
+        ...SITE,
+        ...from(xff).headers,
+      },
+    }, FROM_PROXY);
+  };
+  // 20 failures (the address limit) from one client, spread over accounts.
+  for (let i = 0; i < 20; i++) {
+    assert.equal(
+      (await attempt(`nobody${i % 4}@proxy.test`, "198.51.100.7, 10.0.0.9")).status,
+      401,
+    );
+  }
+  assert.equal((await attempt("nobody9@proxy.test", "198.51.100.7")).status, 429);
+  assert.equal(
+    (await attempt("nobody9@proxy.test", "1.2.3.4, 198.51.100.7")).status,
+    429,
+    "a hop the client wrote itself does not change its address",
+  );
+  assert.equal((await attempt("nobody9@proxy.test", "203.0.113.5")).status, 401, "another client");
 });
 
 Deno.test({

@@ -10,6 +10,7 @@ import health from "../routes/api/health.ts";
 import analyticsApi from "../routes/api/analytics.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
+import { securityHeaders } from "./security_headers.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
+  app.use(securityHeaders());
 
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);

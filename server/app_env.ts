@@ -10,6 +10,7 @@ import type { TokenVerifier } from "./auth.ts";
 import type { Forwarder } from "../plugins/forwarder.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 import type { Viewer } from "./session.ts";
+import type { SessionTokens } from "./session_store.ts";
 
 /** The running app's parts, passed down from `main.ts`. */
 export interface AppDeps {
@@ -28,10 +29,15 @@ export interface AppDeps {
   /** Signs sessions of local accounts (embedded and Postgres modes). */
   localTokenSecret: string;
   /**
-   * Signs in with Supabase Auth (Supabase mode): resolves with the access token, or null
-   * for a wrong email or password.
+   * Signs in with Supabase Auth (Supabase mode): resolves with the access and refresh
+   * tokens, or null for a wrong email or password.
    */
-  supabaseSignIn?: (email: string, password: string) => Promise<string | null>;
+  supabaseSignIn?: (email: string, password: string) => Promise<SessionTokens | null>;
+  /**
+   * Renews a Supabase session (Supabase mode): resolves with new tokens, or null when the
+   * refresh token is refused.
+   */
+  supabaseRefresh?: (refreshToken: string) => Promise<SessionTokens | null>;
   /** Failed sign-ins per account and per address. */
   signInLimits: { account: FailureLimiter; address: FailureLimiter };
   /** Failed ingestion credentials (a wrong ingest key, a bad token) per client address. */

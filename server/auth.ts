@@ -31,7 +31,8 @@ export class TokenError extends Error {
 /** Checks access tokens. */
 export interface TokenVerifier {
   /**
-   * Verifies signature, expiry and audience, and that the token is a signed-in user's.
+   * Verifies signature, expiry (`exp` is required) and audience, and that the token is a
+   * signed-in user's.
    *
    * @param token The compact JWT.
    * @returns Its claims.
@@ -84,7 +85,8 @@ export function createTokenVerifier(
       }
       let payload: Record<string, unknown>;
       try {
-        const verifyOptions = { audience, issuer: options.issuer };
+        // Every token must expire: one without `exp` would be good forever.
+        const verifyOptions = { audience, issuer: options.issuer, requiredClaims: ["exp"] };
         payload = jwks
           ? (await jwtVerify(token, jwks, {
             ...verifyOptions,

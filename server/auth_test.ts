@@ -111,3 +111,17 @@ Deno.test("tokens signed with the project's shared secret are verified; others r
   }.${payload}.x`;
   assert.match(await refusal(verifier.verify(none)), /invalid|signature/);
 });
+
+Deno.test("a token without an expiry (exp) is refused, however well signed", async () => {
+  const secret = "shared-secret-of-the-project-0123456789abcdef";
+  const verifier = createTokenVerifier({ secret });
+  const forever = await new SignJWT({ role: "authenticated" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(USER)
+    .setAudience("authenticated")
+    .setIssuedAt()
+    .sign(new TextEncoder().encode(secret));
+  assert.match(await refusal(verifier.verify(forever)), /exp/);
+  const expiring = await issueAccessToken({ id: USER }, { secret });
+  assert.equal((await verifier.verify(expiring)).sub, USER, "the same token with exp passes");
+});

@@ -8,6 +8,7 @@
 import type { BeaconPlugin } from "../plugins/mod.ts";
 import { posthog } from "../plugins/posthog.ts";
 import { webhook } from "../plugins/webhook.ts";
+import { parseAddressRange } from "./client_address.ts";
 
 /** Where the data lives. */
 export type DatabaseConfig =
@@ -90,6 +91,11 @@ export interface BeaconConfig {
   admin?: { email: string; password: string };
   /** Where the built island bundles are served from. */
   islandsDir: string;
+  /**
+   * Reverse proxies (IP addresses and CIDR ranges) whose `X-Forwarded-For` and
+   * `X-Forwarded-Proto` are believed. Empty: those headers are ignored.
+   */
+  trustedProxies: string[];
 }
 
 /** The configuration as written in `fresh.config.ts`: every field optional. */
@@ -124,6 +130,11 @@ export interface BeaconConfigInput {
   admin?: { email: string; password: string };
   /** Where the built island bundles are. @default {"static/_islands" in the repository} */
   islandsDir?: string;
+  /**
+   * Reverse proxies (IP addresses or CIDR ranges, e.g. `["10.0.0.0/8", "::1"]`) whose
+   * `X-Forwarded-For` / `X-Forwarded-Proto` are believed. @default {[] (none)}
+   */
+  trustedProxies?: string[];
 }
 
 /** A setting that is missing or wrong; the message names it. */
@@ -217,6 +228,15 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
       "Supabase mode needs a JWKS URL or the project's JWT secret",
     );
   }
+  const trustedProxies = (input.trustedProxies ?? []).map((entry) => entry.trim());
+  for (const entry of trustedProxies) {
+    if (!parseAddressRange(entry)) {
+      throw new ConfigError(
+        "trustedProxies",
+        `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`,
+      );
+    }
+  }
   return {
     port,
     hostname: input.hostname ?? "0.0.0.0",
@@ -230,6 +250,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     nightly: input.nightly ?? "auto",
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
+    trustedProxies,
   };
 }
 
@@ -251,7 +272,8 @@ function url(setting: string, value: string): string {
  * `BEACON_SEED` (`true`/`false`; default: true when embedded), `BEACON_INGEST_KEY`
  * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
- * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`.
+ * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
+ * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none).
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @returns The configuration input those settings describe.
@@ -348,6 +370,19 @@ export function configFromEnv(
       );
     }
     input.admin = { email: adminEmail, password: adminPassword };
+  }
+  const trustedProxies = get("BEACON_TRUSTED_PROXIES");
+  if (trustedProxies !== undefined) {
+    const entries = trustedProxies.split(",").map((entry) => entry.trim()).filter(Boolean);
+    for (const entry of entries) {
+      if (!parseAddressRange(entry)) {
+        throw new ConfigError(
+          "BEACON_TRUSTED_PROXIES",
+          `"${entry}" is not an IP address or CIDR range; list them comma-separated, e.g. 10.0.0.0/8,::1`,
+        );
+      }
+    }
+    input.trustedProxies = entries;
   }
   const posthogKey = get("POSTHOG_API_KEY");
   const posthogHost = get("POSTHOG_HOST");

@@ -18,6 +18,7 @@ export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
       const url = new URL(c.req.url);
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
     }
+    c.set("viewer", viewer);
     if (!viewer.superuser) {
       return sendPage(
         c,
@@ -38,7 +39,6 @@ export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
         403,
       );
     }
-    c.set("viewer", viewer);
     await next();
   };
 }

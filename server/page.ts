@@ -8,7 +8,8 @@ import type { VNode } from "preact";
 import { islandScripts, renderWithIslands } from "../hydration/render.ts";
 
 /**
- * Renders `page` and answers with it.
+ * Renders `page` and answers with it; its inline scripts and styles carry the request's CSP
+ * nonce.
  *
  * @param c The request context.
  * @param page The page (a `Layout`).
@@ -20,11 +21,11 @@ export function sendPage(
   page: VNode,
   status: 200 | 401 | 403 | 404 | 400 | 429 = 200,
 ): Response {
-  const { html, islands } = renderWithIslands(page);
-  const scripts = islandScripts(islands);
+  // The Content-Security-Policy's nonce for this response (server/security_headers.ts).
+  const nonce = c.get("secureHeadersNonce") as string | undefined;
+  const { html, islands } = renderWithIslands(page, { nonce });
+  const scripts = islandScripts(islands, undefined, { nonce });
   const body = scripts ? html.replace("</body>", `${scripts}</body>`) : html;
   c.header("cache-control", "no-store");
-  c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "same-origin");
   return c.html(`<!DOCTYPE html>${body}`, status);
 }

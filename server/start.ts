@@ -13,7 +13,7 @@ import { ensureSetting, randomSecret } from "./settings.ts";
 import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
 import { type NightlyScheduler, pgCronSchedulesNightly, startNightlyScheduler } from "./nightly.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
-import { createSupabaseSignIn } from "./supabase_sign_in.ts";
+import { createSupabaseRefresh, createSupabaseSignIn } from "./supabase_sign_in.ts";
 
 /** A running Beacon. */
 export interface RunningBeacon {
@@ -127,6 +127,10 @@ export async function startBeacon(
     config.auth.mode === "supabase" && config.auth.url && config.auth.publishableKey
       ? createSupabaseSignIn(config.auth.url, config.auth.publishableKey)
       : undefined;
+  const supabaseRefresh =
+    config.auth.mode === "supabase" && config.auth.url && config.auth.publishableKey
+      ? createSupabaseRefresh(config.auth.url, config.auth.publishableKey)
+      : undefined;
   const app = createApp({
     db,
     config,
@@ -136,6 +140,7 @@ export async function startBeacon(
     forwarder,
     localTokenSecret,
     supabaseSignIn,
+    supabaseRefresh,
     signInLimits: {
       account: createFailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
       address: createFailureLimiter({ max: 20, windowMs: 15 * 60_000 }),

@@ -60,6 +60,10 @@ Deno.test({
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
+      const cspViolations: string[] = [];
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+      });
 
       await t.step("a wrong password is refused", async () => {
         await signIn(page, beacon.url, "admin@beacon.local", "not-the-password");
@@ -217,6 +221,7 @@ Deno.test({
       });
 
       assert.deepEqual(errors, [], "no script errors on any page");
+      assert.deepEqual(cspViolations, [], "the Content-Security-Policy blocked nothing");
       const perPage = sizes.reduce((sum, f) => sum + f.gzipBytes, 0);
       console.log(`JavaScript shipped by /analytics: ${(perPage / 1024).toFixed(1)} KB gzipped`);
       assert.ok(perPage < 100 * 1024, "under 100 KB of JavaScript gzipped");

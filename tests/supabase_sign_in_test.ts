@@ -11,11 +11,44 @@ import { silentLogger } from "../server/log.ts";
 
 const USER_ID = "5b0c9a52-8d3e-4f1a-9c2b-7e6d5c4b3a21";
 
-async function fakeSupabaseAuth() {
+async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } = {}) {
   const { publicKey, privateKey } = await generateKeyPair("ES256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
   const calls: string[] = [];
   let issuer = "";
+  /** Live refresh tokens (GoTrue rotates them: each refresh spends one). */
+  const refreshTokens = new Set<string>();
+  const accessTokens: string[] = [];
+  const issue = async (email: string, seconds: number) => {
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await new SignJWT({ role: "authenticated", email, aal: "aal1" })
+      .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "JWT" })
+      .setSubject(USER_ID)
+      .setAudience("authenticated")
+      .setIssuer(issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + seconds)
+      .sign(privateKey);
+    accessTokens.push(accessToken);
+    const refreshToken = `refresh-${crypto.randomUUID()}`;
+    refreshTokens.add(refreshToken);
+    return {
+      access_token: accessToken,
+      token_type: "bearer",
+      expires_in: seconds,
+      expires_at: now + seconds,
+      refresh_token: refreshToken,
+      user: {
+        id: USER_ID,
+        aud: "authenticated",
+        role: "authenticated",
+        email,
+        app_metadata: {},
+        user_metadata: {},
+        created_at: new Date().toISOString(),
+      },
+    };
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     calls.push(`${req.method} ${url.pathname}${url.search} apikey=${req.headers.get("apikey")}`);
@@ -31,43 +64,34 @@ async function fakeSupabaseAuth() {
           status: 400,
         });
       }
-      const now = Math.floor(Date.now() / 1000);
-      const accessToken = await new SignJWT({
-        role: "authenticated",
-        email: body.email,
-        aal: "aal1",
-      })
-        .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "JWT" })
-        .setSubject(USER_ID)
-        .setAudience("authenticated")
-        .setIssuer(issuer)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
-        .sign(privateKey);
-      return Response.json({
-        access_token: accessToken,
-        token_type: "bearer",
-        expires_in: 3600,
-        expires_at: now + 3600,
-        refresh_token: "refresh-token",
-        user: {
-          id: USER_ID,
-          aud: "authenticated",
-          role: "authenticated",
-          email: body.email,
-          app_metadata: {},
-          user_metadata: {},
-          created_at: new Date().toISOString(),
-        },
-      });
+      return Response.json(await issue(body.email, options.accessTokenSeconds ?? 3600));
+    }
+    if (
+      url.pathname === "/auth/v1/token" && url.searchParams.get("grant_type") === "refresh_token"
+    ) {
+      const body = await req.json();
+      if (!refreshTokens.delete(body.refresh_token)) {
+        return Response.json({
+          code: 400,
+          error_code: "refresh_token_not_found",
+          msg: "Invalid Refresh Token: Refresh Token Not Found",
+        }, { status: 400 });
+      }
+      return Response.json(await issue("sam@supabase.test", 3600));
     }
     return new Response("not found", { status: 404 });
   });
   issuer = `http://127.0.0.1:${server.addr.port}/auth/v1`;
-  return { url: `http://127.0.0.1:${server.addr.port}`, calls, close: () => server.shutdown() };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    calls,
+    refreshTokens,
+    accessTokens,
+    close: () => server.shutdown(),
+  };
 }
 
-Deno.test("Supabase mode: sign in through supabase-js, then the access token is the session", async () => {
+Deno.test("Supabase mode: sign in through supabase-js; the session keeps the tokens on the server", async () => {
   const auth = await fakeSupabaseAuth();
   const beacon = await startBeacon(
     defineConfig({
@@ -102,7 +126,11 @@ Deno.test("Supabase mode: sign in through supabase-js, then the access token is 
       fetch(`${beacon.url}/login`, {
         method: "POST",
         redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: csrfCookie,
+          origin: beacon.url,
+        },
         body: new URLSearchParams({
           csrf,
           email: "sam@supabase.test",
@@ -117,7 +145,8 @@ Deno.test("Supabase mode: sign in through supabase-js, then the access token is 
     assert.equal(right.status, 303);
     await right.body?.cancel();
     const session = right.headers.getSetCookie().find((c) => c.startsWith("beacon_session="))!;
-    assert.ok(session, "a session cookie holds the access token");
+    assert.ok(session, "a session cookie is set");
+    assert.match(session, /^beacon_session=[\w-]{43};/, "it holds a session id, not the token");
     assert.ok(
       auth.calls.some((c) =>
         c.startsWith("POST /auth/v1/token?grant_type=password apikey=sb_publishable_test")
@@ -133,11 +162,111 @@ Deno.test("Supabase mode: sign in through supabase-js, then the access token is 
       method: "POST",
       headers: {
         "content-type": "application/json",
-        authorization: `Bearer ${session.split(";")[0].slice(15)}`,
+        authorization: `Bearer ${auth.accessTokens.at(-1)}`,
       },
       body: JSON.stringify({ event: "from_supabase_user" }),
     });
     assert.deepEqual(await events.json(), { accepted: 1, duplicates: 0, rejected: [] });
+  } finally {
+    await beacon.shutdown();
+    await auth.close();
+  }
+});
+
+Deno.test("Supabase mode: a session outlives its access token through the refresh token, and ends with it", async () => {
+  // Access tokens that are about to expire: the first request must refresh.
+  const auth = await fakeSupabaseAuth({ accessTokenSeconds: 5 });
+  const beacon = await startBeacon(
+    defineConfig({
+      port: 0,
+      hostname: "127.0.0.1",
+      database: { kind: "embedded", dataDir: "memory://" },
+      seedDemoData: false,
+      nightly: "never",
+      ingestKey: "bk_supabase_mode_key_0123456789",
+      auth: {
+        mode: "supabase",
+        url: auth.url,
+        jwksUrl: `${auth.url}/auth/v1/.well-known/jwks.json`,
+        publishableKey: "sb_publishable_test",
+        audience: "authenticated",
+      },
+    }),
+    { log: silentLogger, banner: () => {} },
+  );
+  try {
+    await beacon.db.query(
+      "insert into auth.users (id, email, created_at) values ($1, 'sam@supabase.test', now())",
+      [USER_ID],
+    );
+    await beacon.db.query("update public.profiles set is_superuser = true where id = $1", [
+      USER_ID,
+    ]);
+    const form = await fetch(`${beacon.url}/login`);
+    const csrfCookie = form.headers.getSetCookie()[0].split(";")[0];
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const signIn = await fetch(`${beacon.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: csrfCookie,
+        origin: beacon.url,
+      },
+      body: new URLSearchParams({
+        csrf,
+        email: "sam@supabase.test",
+        password: "right-password",
+        next: "/analytics",
+      }),
+    });
+    assert.equal(signIn.status, 303);
+    await signIn.body?.cancel();
+    const cookie = signIn.headers.getSetCookie().find((c) => c.startsWith("beacon_session="))!
+      .split(";")[0];
+    const [firstRefreshToken] = auth.refreshTokens;
+
+    const page = await fetch(`${beacon.url}/analytics/events`, { headers: { cookie } });
+    assert.equal(page.status, 200, "the expiring access token was refreshed");
+    await page.body?.cancel();
+    assert.ok(
+      auth.calls.some((c) => c.startsWith("POST /auth/v1/token?grant_type=refresh_token")),
+      "Beacon used GoTrue's refresh grant",
+    );
+    assert.equal(auth.refreshTokens.has(firstRefreshToken), false, "the refresh token was spent");
+    const renewed = page.headers.getSetCookie().find((c) => c.startsWith("beacon_session="));
+    assert.ok(renewed, "the cookie is set again");
+    assert.equal(renewed.split(";")[0], cookie, "for the same session");
+    assert.match(renewed, /Max-Age=43200/, "its lifetime follows the refresh");
+    const [row] = await beacon.db.query<{ refresh_token: string; access_token: string }>(
+      "select refresh_token, access_token from beacon.sessions where user_id = $1",
+      [USER_ID],
+    );
+    assert.ok(auth.refreshTokens.has(row.refresh_token), "the rotated refresh token is kept");
+    assert.equal(row.access_token, auth.accessTokens.at(-1));
+
+    const again = await fetch(`${beacon.url}/analytics/events`, { headers: { cookie } });
+    assert.equal(again.status, 200, "the fresh token serves the next request");
+    await again.body?.cancel();
+    assert.equal(
+      auth.calls.filter((c) => c.includes("grant_type=refresh_token")).length,
+      1,
+      "without another refresh",
+    );
+
+    // Supabase Auth revokes the refresh token (the user signed out elsewhere): once the
+    // access token runs out, the session ends.
+    auth.refreshTokens.clear();
+    await beacon.db.query(
+      "update beacon.sessions set access_token = $2 where user_id = $1",
+      [USER_ID, auth.accessTokens[0]],
+    );
+    const ended = await fetch(`${beacon.url}/analytics/events`, {
+      headers: { cookie },
+      redirect: "manual",
+    });
+    assert.equal(ended.status, 302);
+    await ended.body?.cancel();
   } finally {
     await beacon.shutdown();
     await auth.close();
