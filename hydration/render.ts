@@ -73,16 +73,24 @@ export function renderWithIslands(vnode: VNode): { html: string; islands: Render
  *
  * @param islands What {@linkcode renderWithIslands} collected.
  * @param base The URL the island bundles are served from.
+ * @param entries The build manifest's entries (plain name → content-hashed name); a name
+ *   missing from it is loaded by its plain name.
  * @returns HTML to put at the end of `<body>`.
  */
-export function islandScripts(islands: RenderedIsland[], base = "/_islands"): string {
+export function islandScripts(
+  islands: RenderedIsland[],
+  base = "/_islands",
+  entries: Record<string, string> = {},
+): string {
   if (islands.length === 0) return "";
+  const url = (plain: string) => `${base}/${entries[plain] ?? plain}`;
   const names = [...new Set(islands.map((i) => i.name))];
-  const imports = names.map((name, i) => `import I${i} from "${base}/islands/${name}.js";`).join(
-    "",
-  );
+  const imports = names.map((name, i) => `import I${i} from "${url(`islands/${name}.js`)}";`)
+    .join("");
   const table = names.map((name, i) => `${JSON.stringify(name)}:I${i}`).join(",");
   return `<script id="__BEACON_ISLANDS__" type="application/json">${
     serializeState(islands.map((i) => i.props))
-  }</script><script type="module">import{revive}from"${base}/hydration/revive.js";${imports}revive({${table}});</script>`;
+  }</script><script type="module">import{revive}from"${
+    url("hydration/revive.js")
+  }";${imports}revive({${table}});</script>`;
 }

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { VNode } from "preact";
 import { islandScripts, renderWithIslands } from "../hydration/render.ts";
+import { islandAssets } from "../hydration/assets.ts";
 
 /**
  * Renders `page` and answers with it.
@@ -21,7 +22,8 @@ export function sendPage(
   status: 200 | 401 | 403 | 404 | 400 | 429 = 200,
 ): Response {
   const { html, islands } = renderWithIslands(page);
-  const scripts = islandScripts(islands);
+  const dir: string | undefined = c.get("deps")?.islandsDir;
+  const scripts = islandScripts(islands, "/_islands", dir ? islandAssets(dir).entries() : {});
   const body = scripts ? html.replace("</body>", `${scripts}</body>`) : html;
   c.header("cache-control", "no-store");
   c.header("x-content-type-options", "nosniff");
