@@ -85,6 +85,11 @@ const dollars = new Intl.NumberFormat("en-US", {
   currency: "USD",
   maximumFractionDigits: 2,
 });
+const dollarTicks = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  notation: "compact",
+});
 const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -96,7 +101,7 @@ function label(bucket: string, size: ChartSelection["bucket"]): string {
   return new Intl.DateTimeFormat("en-US", options).format(date);
 }
 
-/** The value as the chart's axis and table show it (MRR in dollars). */
+/** The value as the table and tooltips show it (MRR in dollars). */
 export function display(metric: string, value: number | null): string {
   if (value === null) return "—";
   return metric === "mrr_cents" ? dollars.format(value / 100) : number.format(value);
@@ -256,7 +261,11 @@ export default function TimeSeriesChart(props: TimeSeriesChartProps) {
         : []),
     ];
     const y = c.options.scales!.y!;
-    y.ticks = { ...y.ticks, callback: (v) => format(Number(v)) };
+    y.ticks = {
+      ...y.ticks,
+      callback: (v) =>
+        s.metric === "mrr_cents" ? dollarTicks.format(Number(v)) : number.format(Number(v)),
+    };
     c.options.plugins!.tooltip = {
       ...c.options.plugins!.tooltip,
       callbacks: {
