@@ -228,6 +228,7 @@ Deno.test({
                 const style = getComputedStyle(card);
                 const inner = card.getBoundingClientRect().right - parseFloat(style.paddingRight);
                 return {
+                  kpi: el.classList.contains("value"),
                   text: el.textContent,
                   lines: lines.size,
                   overflows: el.scrollWidth > el.clientWidth + 1 ||
