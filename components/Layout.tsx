@@ -21,9 +21,14 @@ header.top form{display:inline}header.top button{background:none;border:1px soli
 main{max-width:1200px;margin:0 auto;padding:20px}
 h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.15rem;margin:0 0 8px}h2 small{color:var(--muted);font-weight:normal;font-size:.85rem}
 .hint,.muted{color:var(--muted);font-size:.9rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(145px,1fr));gap:12px;margin:16px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:16px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px}
-.kpi .label{color:var(--muted);font-size:.85rem}.kpi .value{font-size:1.45rem;font-weight:650;overflow-wrap:anywhere}
+.kpi{container-type:inline-size;min-width:0}.kpi .label{color:var(--muted);font-size:.85rem}
+.kpi .value{font-size:min(1.45rem,calc(160cqi / var(--chars,8)));line-height:1.3;font-weight:650;white-space:nowrap;font-variant-numeric:tabular-nums}
+.num,.date{white-space:nowrap}
+.chart-card.loading .chart-box,.chart-card.loading table,.chart-card.loading h2,.chart-card.loading .hint{opacity:.45;transition:opacity .15s}
+.field-error{flex-basis:100%;margin:0;color:var(--bad);font-weight:600;font-size:.9rem}
+[aria-invalid=true]{border-color:var(--bad)}
 .up{color:var(--good)}.down{color:var(--bad)}
 .controls{display:flex;flex-wrap:wrap;gap:12px;align-items:end;margin-bottom:12px}
 .controls label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}.controls label.inline{flex-direction:row;gap:6px;align-items:center}
@@ -56,6 +61,8 @@ export interface LayoutProps {
   email?: string | null;
   /** The CSRF token for the sign-out form. */
   csrf?: string;
+  /** Whether to show the analytics links (not to someone who may not open them). @default {true} */
+  nav?: boolean;
   /** The page. */
   children: ComponentChildren;
 }
@@ -78,18 +85,22 @@ export function Layout(props: LayoutProps) {
           <header class="top">
             <nav aria-label="Main">
               <strong style="margin-right:20px">Beacon</strong>
-              <a
-                href="/analytics"
-                aria-current={props.current === "analytics" ? "page" : undefined}
-              >
-                Analytics
-              </a>
-              <a
-                href="/analytics/events"
-                aria-current={props.current === "events" ? "page" : undefined}
-              >
-                Events
-              </a>
+              {props.nav !== false && (
+                <>
+                  <a
+                    href="/analytics"
+                    aria-current={props.current === "analytics" ? "page" : undefined}
+                  >
+                    Analytics
+                  </a>
+                  <a
+                    href="/analytics/events"
+                    aria-current={props.current === "events" ? "page" : undefined}
+                  >
+                    Events
+                  </a>
+                </>
+              )}
             </nav>
             <div>
               <span style="margin-right:12px">{props.email}</span>

@@ -3,6 +3,11 @@
  * with the code they share (Preact, signals, Chart.js) split into common chunks, minified,
  * with `deno bundle`. Run by `deno task start` (and `deno task build`).
  *
+ * Every file written has a content hash in its name (`deno bundle` names the shared chunks
+ * `chunk-<hash>.js`; the entries are renamed here to `<name>-<hash>.js`), so the server can
+ * let browsers keep them forever. `manifest.json` maps each entry's plain name
+ * (`islands/TimeSeriesChart.js`) to its hashed name and lists every hashed file.
+ *
  * @module
  */
 
@@ -19,6 +24,25 @@ export interface BuildOptions {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** The name of the manifest {@linkcode buildIslands} writes beside the bundles. */
+export const MANIFEST = "manifest.json";
+
+/** What `manifest.json` holds. */
+export interface IslandManifest {
+  /** Plain entry name (`hydration/revive.js`) → hashed name (`hydration/revive-<hash>.js`). */
+  entries: Record<string, string>;
+  /** Every file of the build, by hashed name: safe to cache for ever. */
+  files: string[];
+}
+
+/** The first 10 hex digits of the SHA-256 of `bytes`. */
+async function contentHash(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return [...digest.slice(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** The island files: every PascalCase `.tsx` in `islands/`. */
 export async function listIslands(root = ROOT): Promise<string[]> {
   const names: string[] = [];
@@ -30,7 +54,22 @@ export async function listIslands(root = ROOT): Promise<string[]> {
 }
 
 /**
- * Bundles the runtime and every island.
+ * Reads the manifest of a build, or null when the folder has none (an older build).
+ *
+ * @param dir The build's folder.
+ * @returns The manifest, or null.
+ */
+export async function readIslandManifest(dir: string): Promise<IslandManifest | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/${MANIFEST}`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * Bundles the runtime and every island, with content-hashed names and a manifest.
  *
  * @param options Where to write.
  * @returns The files written, with their sizes in bytes (raw and gzipped).
@@ -63,7 +102,17 @@ export async function buildIslands(
   if (!out.success) {
     throw new Error(`deno bundle failed:\n${new TextDecoder().decode(out.stderr)}`);
   }
-  // deno bundle keeps the entries' folders relative to their common parent.
+  // deno bundle keeps the entries' folders relative to their common parent. The entries
+  // import the chunks by relative path, so renaming an entry in its folder is safe; its
+  // hash covers the chunks' names, which are hashes of theirs.
+  const manifest: IslandManifest = { entries: {}, files: [] };
+  const entries = ["hydration/revive", ...islands.map((name) => `islands/${name}`)];
+  for (const entry of entries) {
+    const plain = `${entry}.js`;
+    const hashed = `${entry}-${await contentHash(await Deno.readFile(`${outDir}/${plain}`))}.js`;
+    await Deno.rename(`${outDir}/${plain}`, `${outDir}/${hashed}`);
+    manifest.entries[plain] = hashed;
+  }
   const files: Array<{ file: string; bytes: number; gzipBytes: number }> = [];
   const walk = async (dir: string, prefix: string) => {
     for await (const entry of Deno.readDir(dir)) {
@@ -79,6 +128,8 @@ export async function buildIslands(
     }
   };
   await walk(outDir, "");
+  manifest.files = files.map((f) => f.file).sort();
+  await Deno.writeTextFile(`${outDir}/${MANIFEST}`, JSON.stringify(manifest, null, 2) + "\n");
   return files.sort((a, b) => a.file.localeCompare(b.file));
 }
 

@@ -31,6 +31,15 @@ export interface RenderOptions {
   nonce?: string;
 }
 
+/** Options for {@linkcode islandScripts}. */
+export interface IslandScriptOptions extends RenderOptions {
+  /**
+   * The build manifest's entries: plain name → content-hashed name.
+   * @default {{}}
+   */
+  entries?: Record<string, string>;
+}
+
 /**
  * Makes a component an island on the server: rendered as usual, inside a marker that
  * names it and points at its props in the state script.
@@ -92,24 +101,28 @@ export function renderWithIslands(
  *
  * @param islands What {@linkcode renderWithIslands} collected.
  * @param base The URL the island bundles are served from.
- * @param options The CSP nonce both scripts carry.
+ * @param options The CSP nonce both scripts carry, and the build manifest's entries (plain
+ *   name → content-hashed name; a name missing from it is loaded by its plain name).
  * @returns HTML to put at the end of `<body>`.
  */
 export function islandScripts(
   islands: RenderedIsland[],
   base = "/_islands",
-  options: RenderOptions = {},
+  options: IslandScriptOptions = {},
 ): string {
   if (islands.length === 0) return "";
   const nonce = options.nonce === undefined ? "" : ` nonce="${escapeAttribute(options.nonce)}"`;
+  const entries = options.entries ?? {};
+  const url = (plain: string) => `${base}/${entries[plain] ?? plain}`;
   const names = [...new Set(islands.map((i) => i.name))];
-  const imports = names.map((name, i) => `import I${i} from "${base}/islands/${name}.js";`).join(
-    "",
-  );
+  const imports = names.map((name, i) => `import I${i} from "${url(`islands/${name}.js`)}";`)
+    .join("");
   const table = names.map((name, i) => `${JSON.stringify(name)}:I${i}`).join(",");
   return `<script id="__BEACON_ISLANDS__" type="application/json"${nonce}>${
     serializeState(islands.map((i) => i.props))
-  }</script><script type="module"${nonce}>import{revive}from"${base}/hydration/revive.js";${imports}revive({${table}});</script>`;
+  }</script><script type="module"${nonce}>import{revive}from"${
+    url("hydration/revive.js")
+  }";${imports}revive({${table}});</script>`;
 }
 
 function escapeAttribute(value: string): string {

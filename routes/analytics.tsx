@@ -14,7 +14,10 @@ import { sendPage } from "../server/page.ts";
 import { asViewer, csrfToken } from "../server/session.ts";
 import { requireSuperuserPage } from "../server/guards.tsx";
 import { island } from "../hydration/render.ts";
-import TimeSeriesChart from "../islands/TimeSeriesChart.tsx";
+import TimeSeriesChart, {
+  type ChartSelection,
+  type RefusedParameter,
+} from "../islands/TimeSeriesChart.tsx";
 import {
   addDays,
   daysBetween,
@@ -81,20 +84,32 @@ function Kpi(
     days: number;
     money?: boolean;
     note?: string;
+    /** A longer explanation, as the card's tooltip. */
+    explain?: string;
   },
 ) {
   const format = (n: number) => props.money ? money.format(n) : count.format(n);
   const change = props.value - props.previous;
   const ratio = props.previous === 0 ? null : change / props.previous;
   const direction = change > 0 ? "up" : change < 0 ? "down" : "";
+  const text = format(props.value);
   return (
-    <div class="card kpi" data-kpi={props.label}>
+    <div class="card kpi" data-kpi={props.label} title={props.explain}>
       <div class="label">{props.label}</div>
-      <div class="value" data-value={props.value}>{format(props.value)}</div>
+      {/* --chars lets the CSS shrink a long number to fit the card instead of wrapping it. */}
+      <div class="value" data-value={props.value} style={`--chars:${text.length}`}>{text}</div>
       <div class={`muted ${direction}`}>
-        {change === 0 ? "no change" : `${change > 0 ? "▲ +" : "▼ "}${format(change)}`}
-        {ratio !== null && change !== 0 ? ` (${percent.format(ratio)})` : ""} vs {props.days}{" "}
-        days ago
+        {change === 0
+          ? "no change"
+          : <span class="num">{`${change > 0 ? "▲ +" : "▼ "}${format(change)}`}</span>}
+        {ratio !== null && change !== 0
+          ? (
+            <>
+              {" "}
+              <span class="num">({percent.format(ratio)})</span>
+            </>
+          )
+          : ""} vs <span class="num">{props.days} days</span> ago
       </div>
       {props.note && <div class="muted">{props.note}</div>}
     </div>
@@ -103,7 +118,7 @@ function Kpi(
 
 function EmptyState() {
   return (
-    <section class="card" aria-labelledby="empty-title">
+    <section class="card" aria-labelledby="empty-title" data-empty-guide="">
       <h2 id="empty-title">No events yet</h2>
       <p>Beacon shows charts as soon as your app records events. Send one in either way:</p>
       <p>
@@ -118,6 +133,41 @@ function EmptyState() {
   );
 }
 
+const USERS_VS_SIGNUPS =
+  "Total users counts the accounts that exist now; total signups counts the signup events " +
+  "recorded in all time. They differ when accounts were deleted, or were imported without " +
+  "a signup event.";
+
+/**
+ * The chart selection of the address, or, when a parameter is wrong, the selection without
+ * it (the defaults) and that parameter, so the dashboard still renders and shows the mistake
+ * beside its field.
+ */
+function parseSelectionOrDefaults(
+  params: URLSearchParams,
+  metrics: string[],
+  today: string,
+): { selection: ChartSelection; refused: RefusedParameter | null } {
+  try {
+    return { selection: parseSelection(params, metrics, today), refused: null };
+  } catch (error) {
+    if (!(error instanceof ParamError)) throw error;
+    const rest = new URLSearchParams(params);
+    const dates = ["from", "to", "range"].includes(error.field);
+    for (const name of dates ? ["from", "to", "range"] : [error.field]) rest.delete(name);
+    return {
+      // Anything else wrong surfaces as the 400 page.
+      selection: parseSelection(rest, metrics, today),
+      refused: {
+        field: error.field,
+        message: error.message,
+        from: params.get("from") ?? "",
+        to: params.get("to") ?? "",
+      },
+    };
+  }
+}
+
 const pages = new Hono<AppEnv>();
 pages.use("/analytics", requireSuperuserPage());
 pages.use("/analytics/*", requireSuperuserPage());
@@ -128,7 +178,11 @@ pages.get("/analytics", async (c) => {
   try {
     const data = await asViewer(c, async (tx) => {
       const metrics = await readMetrics(tx);
-      const selection = parseSelection(params, metrics.map((m) => m.metric), today);
+      const { selection, refused } = parseSelectionOrDefaults(
+        params,
+        metrics.map((m) => m.metric),
+        today,
+      );
       const before = previousPeriod(selection.from, selection.to);
       const [summary, series, previous, breakdown, any] = [
         await readSummary(tx, selection.from),
@@ -137,16 +191,29 @@ pages.get("/analytics", async (c) => {
           ? await readSeries(tx, selection.metric, before.from, before.to, selection.bucket)
           : null,
         await readBreakdown(tx, selection.from, selection.to, 10),
-        await tx.query<{ any: boolean }>("select exists (select 1 from public.events) as any"),
+        // The signup trigger records user_signup for the admin's own account: the guide stays
+        // until the app itself has sent an event.
+        await tx.query<{ any: boolean }>(
+          "select exists (select 1 from public.events where event_type <> 'user_signup') as any",
+        ),
       ];
-      return { metrics, selection, summary, series, previous, breakdown, hasEvents: any[0].any };
+      return {
+        metrics,
+        selection,
+        refused,
+        summary,
+        series,
+        previous,
+        breakdown,
+        hasEvents: any[0].any,
+      };
     });
     const { selection, summary } = data;
     const days = daysBetween(selection.from, selection.to);
     const kpi = (
       label: string,
       key: keyof Summary,
-      extra: { money?: boolean; note?: string } = {},
+      extra: { money?: boolean; note?: string; explain?: string } = {},
     ) => (
       <Kpi
         label={label}
@@ -166,12 +233,20 @@ pages.get("/analytics", async (c) => {
         <>
           <h1>Analytics</h1>
           <p class="muted">
-            Now, compared with the end of {addDays(selection.from, -1)} (UTC). Days are UTC days.
+            Now, compared with the end of <span class="date">{addDays(selection.from, -1)}</span>
+            {" "}
+            (UTC). Days are UTC days.
           </p>
           {!data.hasEvents && <EmptyState />}
           <section class="cards" aria-label="Headline numbers">
-            {kpi("Total users", "total_users")}
-            {kpi("Total signups", "total_signups")}
+            {kpi("Total users", "total_users", {
+              note: "accounts that exist now",
+              explain: USERS_VS_SIGNUPS,
+            })}
+            {kpi("Total signups", "total_signups", {
+              note: "signup events, all time",
+              explain: USERS_VS_SIGNUPS,
+            })}
             {kpi("Active subscriptions", "active_subscriptions")}
             {kpi("Estimated MRR", "mrr_estimate_usd", { money: true, note: "USD subscriptions" })}
             {kpi("DAU", "dau", { note: "yesterday (UTC)" })}
@@ -184,10 +259,15 @@ pages.get("/analytics", async (c) => {
               selection={selection}
               series={data.series}
               previous={data.previous}
+              refused={data.refused}
             />
             <section class="card" aria-labelledby="breakdown-title">
               <h2 id="breakdown-title">
-                Top event types <small>{selection.from} to {selection.to}</small>
+                Top event types{" "}
+                <small>
+                  <span class="date">{selection.from}</span> to{" "}
+                  <span class="date">{selection.to}</span>
+                </small>
               </h2>
               {data.breakdown.length === 0
                 ? <p class="muted">No events in this range.</p>
@@ -229,6 +309,7 @@ pages.get("/analytics", async (c) => {
           </div>
         </>,
       ),
+      data.refused ? 400 : 200,
     );
   } catch (error) {
     if (error instanceof ParamError) return badRequest(c, error, "analytics");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestApp, createUser } from "../tests/support/app.ts";
+import { addDays, todayUtc } from "../server/analytics_query.ts";
 
 const t = await createTestApp();
 const sam = await createUser(t.db, "sam@pages.test", true);
@@ -33,7 +34,7 @@ Deno.test("the first render already holds the chart's data, and loads only the c
   assert.equal(state[0].series.length, 7);
   assert.deepEqual(state[0].series.map((p: { value: number }) => p.value), [1, 1, 1, 1, 1, 1, 1]);
   assert.match(html, /<beacon-island data-name="TimeSeriesChart" data-index="0"/);
-  assert.match(html, /import I0 from "\/_islands\/islands\/TimeSeriesChart\.js"/);
+  assert.match(html, /import I0 from "\/_islands\/islands\/TimeSeriesChart(-[0-9a-f]+)?\.js"/);
   assert.doesNotMatch(html, /No events yet/);
   const events = await (await page("/analytics/events")).text();
   assert.doesNotMatch(events, /__BEACON_ISLANDS__/, "the explorer ships no island code");
@@ -45,6 +46,76 @@ Deno.test("a bad parameter on a page gives a 400 page saying what is wrong", asy
   assert.match(await res.text(), /bucket: must be day, week or month/);
   const events = await page("/analytics/events?user_id=nobody");
   assert.equal(events.status, 400);
+});
+
+Deno.test("the first-run guide stays until the app sends an event other than the signups Beacon records", async () => {
+  await t.db.query("delete from public.events");
+  // What a first start records by itself: the admin's own signup, through the trigger.
+  await createUser(t.db, "first-admin@pages.test", true);
+  const [{ n }] = await t.db.query<{ n: number }>(
+    "select count(*)::int as n from public.events where event_type = 'user_signup'",
+  );
+  assert.equal(n, 1);
+  assert.match(await (await page("/analytics")).text(), /No events yet/);
+  await t.db.query(
+    "insert into public.events (event_type, anonymous_id) values ('page_view', 'device-1')",
+  );
+  assert.doesNotMatch(await (await page("/analytics")).text(), /No events yet/);
+});
+
+Deno.test("From after To renders the dashboard with the error beside the date fields", async () => {
+  const res = await page("/analytics?metric=signups&bucket=week&from=2026-11-10&to=2026-11-01");
+  assert.equal(res.status, 400);
+  const html = await res.text();
+  assert.match(html, /data-kpi="Total users"/, "the cards are there");
+  assert.match(html, /<beacon-island data-name="TimeSeriesChart"/, "the chart is there");
+  assert.match(html, /id="range-error"[^>]*>from: 2026-11-10 is after to \(2026-11-01\)/);
+  assert.match(html, /<input type="date" name="from" value="2026-11-10" aria-invalid="true"/);
+  assert.doesNotMatch(html, /That address asks for something Beacon cannot show/);
+  const state = JSON.parse(
+    /<script id="__BEACON_ISLANDS__" type="application\/json">(.*?)<\/script>/s.exec(html)![1],
+  );
+  assert.equal(state[0].selection.range, "30", "the chart shows the default range meanwhile");
+  assert.equal(state[0].selection.metric, "signups", "and keeps the parameters that were right");
+});
+
+Deno.test("each bucket of a series says whether it is partial; days after today have no value", async () => {
+  const today = todayUtc();
+  const res = await page(
+    `/api/v1/analytics/timeseries?metric=events&from=${addDays(today, -2)}&to=${
+      addDays(today, 2)
+    }&bucket=day`,
+  );
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.deepEqual(
+    body.series.map((p: { incomplete: boolean }) => p.incomplete),
+    [false, false, true, true, true],
+  );
+  assert.deepEqual(
+    body.series.slice(3).map((p: { value: number | null }) => p.value),
+    [null, null],
+    "the future is not drawn as zeros",
+  );
+  assert.equal(typeof body.series[0].value, "number");
+});
+
+Deno.test("Total users and Total signups say why they can differ", async () => {
+  const html = await (await page("/analytics")).text();
+  assert.match(html, /data-kpi="Total users" title="[^"]*deleted[^"]*imported/);
+  assert.match(html, /accounts that exist now/);
+  assert.match(html, /signup events, all time/);
+});
+
+Deno.test("the 403 page offers no links to pages the viewer cannot open", async () => {
+  const olive = await createUser(t.db, "olive@pages.test", false);
+  const res = await t.app.request("/analytics", {
+    headers: { authorization: `Bearer ${await t.token(olive)}` },
+  });
+  assert.equal(res.status, 403);
+  const html = await res.text();
+  assert.doesNotMatch(html, /href="\/analytics(\/events)?"/);
+  assert.match(html, /Sign out/);
 });
 
 Deno.test({

@@ -6,6 +6,7 @@
  */
 import type { Queryable } from "../database/mod.ts";
 import type { ChartSelection, SeriesPoint } from "../islands/TimeSeriesChart.tsx";
+import { markPartialPeriods } from "./partial_periods.ts";
 
 const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -270,20 +271,27 @@ export async function readSummary(
   return { current: toSummary(current), previous: toSummary(previous) };
 }
 
-/** One series. */
+/**
+ * One series, each bucket marked `incomplete` when it is a partial period (today, a week or
+ * month the range cuts) and with no value after today; see `partial_periods.ts`.
+ */
 export async function readSeries(
   tx: Queryable,
   metric: string,
   from: string,
   to: string,
-  bucket: string,
+  bucket: ChartSelection["bucket"],
 ): Promise<SeriesPoint[]> {
-  const rows = await tx.query<{ bucket: string; value: string }>(
-    `select bucket_start::text as bucket, value::text as value
-       from analytics.timeseries($1, $2::date, $3::date, $4)`,
+  const rows = await tx.query<{ bucket: string; value: string; kind: string | null }>(
+    `select t.bucket_start::text as bucket, t.value::text as value,
+            (select md.kind from analytics.metric_definitions md where md.metric = $1) as kind
+       from analytics.timeseries($1, $2::date, $3::date, $4) t`,
     [metric, from, to, bucket],
   );
-  return rows.map((r) => ({ bucket: r.bucket, value: Number(r.value) }));
+  return markPartialPeriods(
+    rows.map((r) => ({ bucket: r.bucket, value: Number(r.value) })),
+    { from, to, bucket, kind: rows[0]?.kind ?? "sum", today: todayUtc() },
+  );
 }
 
 /** The top event types over a range. */

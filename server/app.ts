@@ -11,6 +11,7 @@ import analyticsApi from "../routes/api/analytics.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
 import { securityHeaders } from "./security_headers.ts";
+import { islandAssets } from "../hydration/assets.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -50,15 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get("/_islands/*", async function islandBundle(c) {
     const path = c.req.path.slice("/_islands/".length);
     if (!/^[\w-]+(\/[\w-]+)*\.js$/.test(path)) return c.notFound();
-    try {
-      const code = await Deno.readFile(`${deps.islandsDir}/${path}`);
-      return c.body(code, 200, {
-        "content-type": "text/javascript; charset=utf-8",
-        "cache-control": "no-cache",
-      });
-    } catch {
-      return c.notFound();
-    }
+    return await islandAssets(deps.islandsDir).respond(path, c.req.raw.headers) ?? c.notFound();
   });
 
   app.notFound((c) =>

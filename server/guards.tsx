@@ -26,6 +26,7 @@ export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
           title="Not allowed"
           email={viewer.claims.email ?? viewer.claims.sub}
           csrf={csrfToken(c)}
+          nav={false}
         >
           <div class="card">
             <h1>You are signed in, but not as a superuser</h1>

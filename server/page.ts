@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { VNode } from "preact";
 import { islandScripts, renderWithIslands } from "../hydration/render.ts";
+import { islandAssets } from "../hydration/assets.ts";
 
 /**
  * Renders `page` and answers with it; its inline scripts and styles carry the request's CSP
@@ -24,7 +25,11 @@ export function sendPage(
   // The Content-Security-Policy's nonce for this response (server/security_headers.ts).
   const nonce = c.get("secureHeadersNonce") as string | undefined;
   const { html, islands } = renderWithIslands(page, { nonce });
-  const scripts = islandScripts(islands, undefined, { nonce });
+  const dir: string | undefined = c.get("deps")?.islandsDir;
+  const scripts = islandScripts(islands, "/_islands", {
+    nonce,
+    entries: dir ? islandAssets(dir).entries() : {},
+  });
   const body = scripts ? html.replace("</body>", `${scripts}</body>`) : html;
   c.header("cache-control", "no-store");
   return c.html(`<!DOCTYPE html>${body}`, status);

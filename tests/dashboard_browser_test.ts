@@ -150,10 +150,184 @@ Deno.test({
         ]);
         const rows = parseCsv(await Deno.readTextFile((await download.path())!));
         assert.deepEqual(rows[0], ["bucket_start", "events"]);
-        const table = await page.locator(".chart-card table.data tbody tr td:first-child")
+        const table = await page.locator(".chart-card table.data tbody tr td:first-child .date")
           .allTextContents();
         assert.deepEqual(rows.slice(1).map((r) => r[0]), table);
       });
+
+      await t.step(
+        "a slower earlier chart answer never replaces a later one, and the title waits for the data",
+        async () => {
+          await page.goto(`${beacon.url}/analytics?range=30&metric=events&bucket=day`);
+          let release!: () => void;
+          const released = new Promise<void>((resolve) => release = resolve);
+          let settled!: () => void;
+          const slowDone = new Promise<void>((resolve) => settled = resolve);
+          await page.route(/\/api\/v1\/analytics\/timeseries\?metric=signups&/, async (route) => {
+            await released;
+            // The page has aborted this request by now; continuing it may fail.
+            await route.continue().catch(() => {});
+            settled();
+          });
+          await page.getByLabel("Metric").selectOption("signups");
+          await page.waitForFunction(() =>
+            document.querySelector(".chart-card")?.getAttribute("aria-busy") === "true"
+          );
+          assert.match(
+            await page.locator("#chart-title").textContent() ?? "",
+            /^Events /,
+            "while Signups load, the title still names the data shown",
+          );
+          assert.equal(
+            await page.locator(".chart-card table.data thead th").nth(1).textContent(),
+            "Events",
+          );
+          await page.getByLabel("Metric").selectOption("active_users");
+          await page.waitForFunction(() =>
+            document.querySelector(".chart-card")?.getAttribute("aria-busy") === "false"
+          );
+          assert.match(await page.locator("#chart-title").textContent() ?? "", /^Active users /);
+          release();
+          await slowDone;
+          // Let any late answer reach the page and render.
+          await page.evaluate(() =>
+            new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+          );
+          await page.unroute(/\/api\/v1\/analytics\/timeseries/);
+          const expected = await page.evaluate(async () => {
+            const q = new URLSearchParams(location.search);
+            const res = await fetch(
+              `/api/v1/analytics/timeseries?metric=active_users&bucket=day&from=${
+                document.querySelector("#chart-title .date")!.textContent
+              }&to=${document.querySelectorAll("#chart-title .date")[1].textContent}`,
+            );
+            return { series: (await res.json()).series, metric: q.get("metric") };
+          });
+          assert.equal(expected.metric, "active_users", "the address names the latest choice");
+          assert.match(await page.locator("#chart-title").textContent() ?? "", /^Active users /);
+          const shown = await page.locator(".chart-card table.data tbody tr td.num")
+            .allTextContents();
+          assert.deepEqual(
+            shown,
+            expected.series.map((p: { value: number | null }) =>
+              p.value === null ? "—" : new Intl.NumberFormat("en-US").format(p.value)
+            ),
+            "the table holds the active users series, not the late signups one",
+          );
+        },
+      );
+
+      await t.step(
+        "KPI values and dates never wrap inside, at 1280, 1024, 768 and 375 px",
+        async () => {
+          for (const width of [1280, 1024, 768, 375]) {
+            await page.setViewportSize({ width, height: 900 });
+            await page.goto(`${beacon.url}/analytics`);
+            const report = await page.locator(".kpi .value, .date").evaluateAll((els) =>
+              els.map((el) => {
+                const range = document.createRange();
+                range.selectNodeContents(el);
+                const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                const card = el.closest(".card") ?? document.body;
+                const style = getComputedStyle(card);
+                const inner = card.getBoundingClientRect().right - parseFloat(style.paddingRight);
+                return {
+                  kpi: el.classList.contains("value"),
+                  text: el.textContent,
+                  lines: lines.size,
+                  overflows: el.scrollWidth > el.clientWidth + 1 ||
+                    range.getBoundingClientRect().right > inner + 1,
+                };
+              })
+            );
+            assert.equal(report.filter((r) => r.kpi).length, 7, "seven KPI values");
+            for (const r of report) {
+              assert.equal(r.lines, 1, `${width}px: "${r.text}" is on ${r.lines} lines`);
+              assert.ok(!r.overflows, `${width}px: "${r.text}" overflows its card`);
+            }
+            if (width === 1280 || width === 375) {
+              const path = SCREENSHOT.replace(/\.png$/, `-${width}.png`);
+              await page.screenshot({ path, fullPage: true });
+              console.log(`screenshot of /analytics at ${width} px: ${path}`);
+            }
+          }
+          await page.setViewportSize({ width: 1280, height: 900 });
+        },
+      );
+
+      await t.step(
+        "today is marked partial and the days after it are not drawn as zeros",
+        async () => {
+          const [{ today }] = await beacon.db.query<{ today: string }>(
+            "select ((now() at time zone 'UTC')::date)::text as today",
+          );
+          const day = (n: number) =>
+            new Date(Date.parse(`${today}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+          await page.goto(
+            `${beacon.url}/analytics?metric=events&bucket=day&from=${day(-3)}&to=${day(2)}`,
+          );
+          const rows = await page.locator(".chart-card table.data tbody tr").evaluateAll((trs) =>
+            trs.map((tr) => ({
+              bucket: tr.querySelector(".date")!.textContent,
+              incomplete: tr.hasAttribute("data-incomplete"),
+              value: tr.querySelector("td.num")!.textContent,
+            }))
+          );
+          assert.deepEqual(rows.map((r) => r.incomplete), [false, false, false, true, true, true]);
+          assert.equal(rows[3].bucket, today);
+          assert.notEqual(rows[3].value, "—", "today has its number so far");
+          assert.deepEqual(rows.slice(4).map((r) => r.value), ["—", "—"]);
+          assert.ok(await page.locator("[data-partial-note]").isVisible());
+        },
+      );
+
+      await t.step(
+        "typing a custom date with the keyboard does not reload; From after To is shown beside the field",
+        async () => {
+          await page.goto(`${beacon.url}/analytics?range=30&metric=events&bucket=day`);
+          await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
+          const sameDocument = () =>
+            page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument);
+          await page.getByLabel("Range").selectOption("custom");
+          const typeDate = async (label: string, iso: string) => {
+            const [y, m, d] = iso.split("-");
+            await page.getByLabel(label, { exact: true }).click();
+            await page.keyboard.press("ArrowLeft"); // to the month part, whatever was clicked
+            await page.keyboard.press("ArrowLeft");
+            await page.keyboard.type(`${m}${d}${y}`, { delay: 20 });
+          };
+          await typeDate("From", "2026-10-05");
+          await typeDate("To", "2026-10-01");
+          assert.equal(await page.getByLabel("From", { exact: true }).inputValue(), "2026-10-05");
+          assert.equal(await page.getByLabel("To", { exact: true }).inputValue(), "2026-10-01");
+          assert.equal(await sameDocument(), true, "typing reloaded nothing");
+          await page.getByRole("button", { name: "Apply" }).click();
+          const error = page.locator("#range-error");
+          assert.match(
+            await error.textContent() ?? "",
+            /From must be on or before To \(2026-10-01\)/,
+          );
+          assert.equal(await error.getAttribute("data-field"), "from");
+          assert.equal(
+            await page.getByLabel("From", { exact: true }).getAttribute("aria-invalid"),
+            "true",
+          );
+          assert.equal(await sameDocument(), true, "a bad range replaced nothing");
+          assert.ok(
+            await page.locator('[data-kpi="Total users"]').isVisible(),
+            "the dashboard stays",
+          );
+          await typeDate("To", "2026-10-20");
+          await Promise.all([
+            page.waitForURL(/from=2026-10-05&to=2026-10-20/),
+            page.getByRole("button", { name: "Apply" }).click(),
+          ]);
+          assert.match(
+            await page.locator("#chart-title").textContent() ?? "",
+            /2026-10-05 to 2026-10-20/,
+          );
+        },
+      );
 
       await t.step("the explorer paginates newest first, and filters", async () => {
         await page.goto(`${beacon.url}/analytics/events`);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { signal } from "@preact/signals";
-import { buildIslands } from "../hydration/build.ts";
+import { buildIslands, readIslandManifest } from "../hydration/build.ts";
 import { island, islandScripts, renderWithIslands } from "../hydration/render.ts";
 import Counter from "./fixtures/islands/Counter.tsx";
 import { launchChromium, missingChromium, skipWithoutChromium } from "./support/browser.ts";
@@ -20,6 +20,7 @@ Deno.test({
     const outDir = await Deno.makeTempDir({ prefix: "beacon-islands-" });
     const root = new URL("./fixtures/", import.meta.url).pathname;
     await buildIslands({ root, outDir });
+    const manifest = await readIslandManifest(outDir);
     const { html, islands } = renderWithIslands(
       <body>
         <CounterIsland label="first" start={signal(3)} tags={["x", "</script>"]} />
@@ -27,7 +28,10 @@ Deno.test({
       </body>,
     );
     const page = `<!DOCTYPE html><html>${
-      html.replace("</body>", `${islandScripts(islands)}</body>`)
+      html.replace(
+        "</body>",
+        `${islandScripts(islands, "/_islands", { entries: manifest!.entries })}</body>`,
+      )
     }</html>`;
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
       const path = new URL(req.url).pathname;
