@@ -47,11 +47,15 @@ export function errorResponse(error: Error, c: Context<AppEnv>): Response {
   }
   c.var.deps.log.error("request failed", { request_id: c.var.requestId, error });
   if (isUnavailable(error)) {
-    return c.json({
-      error: "unavailable",
-      message: "the database is unavailable; nothing was stored, try again",
-      request_id: c.var.requestId,
-    }, 503, { "retry-after": "2" });
+    return c.json(
+      {
+        error: "unavailable",
+        message: "the database is unavailable; nothing was stored, try again",
+        request_id: c.var.requestId,
+      },
+      503,
+      { "retry-after": "2" },
+    );
   }
   return c.json({
     error: "internal_error",

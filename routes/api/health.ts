@@ -12,7 +12,7 @@ export const HEALTH_DEADLINE_MS = 2000;
 
 /** Resolves as `work` does, or rejects once `ms` have passed (the work is left to finish). */
 async function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       work(),
@@ -79,12 +79,16 @@ health.get("/", async (c) => {
       error,
       request_id: c.var.requestId,
     });
-    return c.json({
-      error: "unavailable",
-      status: "down",
-      database: { reachable: false, kind: config.database.kind },
-      message: "the database cannot be reached",
-    }, 503, { "retry-after": "2" });
+    return c.json(
+      {
+        error: "unavailable",
+        status: "down",
+        database: { reachable: false, kind: config.database.kind },
+        message: "the database cannot be reached",
+      },
+      503,
+      { "retry-after": "2" },
+    );
   }
 });
 
