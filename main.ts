@@ -1,22 +1,22 @@
 /**
  * Starts Beacon from the configuration in `fresh.config.ts`, and stops it cleanly on
- * SIGINT or SIGTERM.
+ * SIGINT or SIGTERM. A failure to start is told in one line ("Beacon cannot start: ..."),
+ * with exit code 1.
  */
-import { ConfigError } from "./server/config.ts";
 import { startBeacon } from "./server/start.ts";
+import { describeStartupError } from "./server/startup_error.ts";
 
 if (import.meta.main) {
-  let config;
+  let beacon;
   try {
-    config = (await import("./fresh.config.ts")).default;
+    const config = (await import("./fresh.config.ts")).default;
+    beacon = await startBeacon(config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Beacon cannot start: ${error.message}`);
+    console.error(`Beacon cannot start: ${describeStartupError(error)}`);
     Deno.exit(1);
   }
-  const beacon = await startBeacon(config);
   const stop = () => {
-    beacon.shutdown().then(() => Deno.exit(0), (error) => {
+    beacon.shutdown().then(() => Deno.exit(0), (error: unknown) => {
       console.error(error);
       Deno.exit(1);
     });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Database } from "./mod.ts";
+import type { Database, Queryable } from "./mod.ts";
 
 /** One migration file. */
 export interface Migration {
@@ -86,7 +86,7 @@ export async function readMigrations(
  * @param db The database.
  * @returns True when the bootstrap should run.
  */
-export async function needsBootstrap(db: Database): Promise<boolean> {
+export async function needsBootstrap(db: Queryable): Promise<boolean> {
   const [row] = await db.query<
     { description: string | null; present: boolean }
   >(
@@ -104,13 +104,25 @@ export async function needsBootstrap(db: Database): Promise<boolean> {
  *
  * @param db The database.
  */
-export async function applyBootstrap(db: Database): Promise<void> {
+export async function applyBootstrap(db: Queryable): Promise<void> {
   await db.exec(await Deno.readTextFile(BOOTSTRAP_FILE));
 }
 
 /**
+ * The advisory lock key migration runners share (`hashtext('beacon.migrations')` would do
+ * as well; a constant is easier to find in `pg_locks`).
+ */
+export const MIGRATION_LOCK_KEY = 4_742_364_117;
+
+/**
  * Applies the bootstrap (when needed) and every migration not applied yet, each in its
  * own transaction. Running it again applies nothing.
+ *
+ * Several Beacons starting at once on one database take turns: every step runs in a
+ * transaction holding the advisory lock {@linkcode MIGRATION_LOCK_KEY}
+ * (`pg_advisory_xact_lock`, released at commit, so it also works through a pooler in
+ * transaction mode), and re-checks under the lock whether the migration is recorded
+ * already. Each migration is applied and recorded exactly once.
  *
  * @param db The database.
  * @param options Where the migrations are, and whether to bootstrap.
@@ -127,35 +139,49 @@ export async function applyMigrations(
   db: Database,
   options: ApplyMigrationsOptions = {},
 ): Promise<ApplyMigrationsResult> {
-  let bootstrapped = false;
-  if ((options.bootstrap ?? "auto") === "auto" && await needsBootstrap(db)) {
-    await applyBootstrap(db);
-    bootstrapped = true;
-  }
-  await db.exec(`
-    create schema if not exists supabase_migrations;
-    create table if not exists supabase_migrations.schema_migrations (
-      version text primary key,
-      statements text[],
-      name text
-    );
-  `);
+  const migrations = await readMigrations(options.migrationsDir);
+  const lock = (tx: Queryable) =>
+    tx.query("select pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+  const bootstrapped = await db.transaction(async (tx) => {
+    await lock(tx);
+    let bootstrapped = false;
+    if ((options.bootstrap ?? "auto") === "auto" && await needsBootstrap(tx)) {
+      await applyBootstrap(tx);
+      bootstrapped = true;
+    }
+    await tx.exec(`
+      create schema if not exists supabase_migrations;
+      create table if not exists supabase_migrations.schema_migrations (
+        version text primary key,
+        statements text[],
+        name text
+      );
+    `);
+    return bootstrapped;
+  });
   const done = new Set(
     (await db.query<{ version: string }>(
       "select version from supabase_migrations.schema_migrations",
     )).map((row) => row.version),
   );
   const applied: string[] = [];
-  for (const migration of await readMigrations(options.migrationsDir)) {
+  for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    await db.transaction(async (tx) => {
+    const appliedNow = await db.transaction(async (tx) => {
+      await lock(tx);
+      const recorded = await tx.query(
+        "select 1 from supabase_migrations.schema_migrations where version = $1",
+        [migration.version],
+      );
+      if (recorded.length > 0) return false; // another runner applied it meanwhile
       await tx.exec(migration.sql);
       await tx.query(
         "insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)",
         [migration.version, migration.name, [migration.sql]],
       );
+      return true;
     });
-    applied.push(migration.version);
+    if (appliedNow) applied.push(migration.version);
   }
   const [latest] = await db.query<{ version: string | null }>(
     "select max(version) as version from supabase_migrations.schema_migrations",

@@ -5,10 +5,11 @@
  * @module
  */
 import type { DatabaseConfig } from "../server/config.ts";
-import type { Database } from "./mod.ts";
+import type { Database, Queryable } from "./mod.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 import { applyMigrations, type ApplyMigrationsResult } from "./migrate.ts";
+import { type DataDirLock, lockDataDir } from "./lock.ts";
 
 const SEED_FILE = new URL("../supabase/seed.sql", import.meta.url);
 
@@ -24,9 +25,27 @@ export interface OpenedDatabase {
   wasEmpty: boolean;
 }
 
+function releasingOnClose(db: Database, lock: DataDirLock): Database {
+  return {
+    kind: db.kind,
+    query: <T>(text: string, params?: unknown[]) => db.query<T>(text, params),
+    exec: (script: string) => db.exec(script),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction(fn),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
 /**
  * Opens and migrates the database; loads `supabase/seed.sql` when asked and there are no
- * users yet.
+ * users yet. An embedded data directory is locked first (see `lock.ts`): when another
+ * process holds it, this throws `DataDirInUseError` naming that process before anything is
+ * opened; the lock is released when the returned database is closed.
  *
  * @param config Which database.
  * @param options Whether to seed an empty database.
@@ -40,8 +59,13 @@ export async function openDatabase(
   if (config.kind === "embedded" && config.dataDir.startsWith("memory://")) {
     db = await openPglite();
   } else if (config.kind === "embedded") {
-    await Deno.mkdir(config.dataDir, { recursive: true });
-    db = await openPglite({ dataDir: `${config.dataDir}/pg` });
+    const lock = await lockDataDir(config.dataDir);
+    try {
+      db = releasingOnClose(await openPglite({ dataDir: `${config.dataDir}/pg` }), lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   } else {
     db = openPostgres(config.url);
   }

@@ -6,6 +6,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import type { Database, Queryable } from "./mod.ts";
+import { DatabaseClosedError } from "./errors.ts";
 
 /** Options for {@linkcode openPglite}. */
 export interface PgliteOptions {
@@ -17,14 +18,26 @@ export interface PgliteOptions {
   dataDir?: string;
 }
 
-function wrap(db: Pick<PGlite, "query" | "exec">): Queryable {
+/** Runs `work`; once the instance is closed (or closing), its failure becomes a DatabaseClosedError. */
+async function guarded<T>(pg: PGlite, work: () => Promise<T>): Promise<T> {
+  if (pg.closed) throw new DatabaseClosedError();
+  try {
+    return await work();
+  } catch (error) {
+    if (pg.closed) throw new DatabaseClosedError({ cause: error });
+    throw error;
+  }
+}
+
+function wrap(pg: PGlite, db: Pick<PGlite, "query" | "exec">): Queryable {
   return {
-    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-      const result = await db.query<T>(text, params);
-      return result.rows;
+    query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+      return guarded(pg, async () => (await db.query<T>(text, params)).rows);
     },
-    async exec(script: string): Promise<void> {
-      await db.exec(script);
+    exec(script: string): Promise<void> {
+      return guarded(pg, async () => {
+        await db.exec(script);
+      });
     },
   };
 }
@@ -46,13 +59,13 @@ export async function openPglite(
   options: PgliteOptions = {},
 ): Promise<Database> {
   const pg = await PGlite.create(options.dataDir, { extensions: { pgcrypto } });
-  const base = wrap(pg);
+  const base = wrap(pg, pg);
   return {
     kind: "pglite",
     query: base.query,
     exec: base.exec,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pg.transaction((tx) => fn(wrap(tx)));
+      return guarded(pg, () => pg.transaction((tx) => fn(wrap(pg, tx))));
     },
     async close(): Promise<void> {
       await pg.close();

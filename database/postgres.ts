@@ -15,6 +15,13 @@ export interface PostgresOptions {
    * @default {10}
    */
   max?: number;
+  /**
+   * Seconds to wait for a new connection before failing with `CONNECT_TIMEOUT`, so that
+   * during an outage requests answer 503 quickly while the driver keeps reconnecting.
+   *
+   * @default {2}
+   */
+  connectTimeoutSeconds?: number;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -34,7 +41,7 @@ function wrap(sql: any): Queryable {
  * Connects to a PostgreSQL server.
  *
  * @param url A connection string, e.g. `postgres://user:pass@host:5432/db`.
- * @param options Pool size.
+ * @param options Pool size and connect timeout.
  * @returns The database.
  *
  * @example Connect and ask the server's version
@@ -50,6 +57,7 @@ export function openPostgres(
 ): Database {
   const sql = postgres(url, {
     max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 2,
     onnotice: () => {},
   });
   const base = wrap(sql);

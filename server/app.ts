@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "./app_env.ts";
+import { errorResponse } from "./error_response.ts";
 import events from "../routes/api/events.ts";
 import health from "../routes/api/health.ts";
 import analyticsApi from "../routes/api/analytics.ts";
@@ -60,21 +61,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       message: `no route for ${c.req.method} ${c.req.path}`,
     }, 404)
   );
-  app.onError((error, c) => {
-    deps.log.error("request failed", { request_id: c.var.requestId, error });
-    const unavailable = /connect|ECONNREFUSED|terminat|closed/i.test(
-      error.message,
-    );
-    return c.json(
-      {
-        error: unavailable ? "unavailable" : "internal_error",
-        message: unavailable
-          ? "the database is unavailable; nothing was stored, try again"
-          : "something went wrong on Beacon's side; nothing was stored",
-        request_id: c.var.requestId,
-      },
-      unavailable ? 503 : 500,
-    );
-  });
+  app.onError(errorResponse);
   return app;
 }

@@ -14,6 +14,7 @@ import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
 import { type NightlyScheduler, pgCronSchedulesNightly, startNightlyScheduler } from "./nightly.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
 import { createSupabaseRefresh, createSupabaseSignIn } from "./supabase_sign_in.ts";
+import { portError } from "./startup_error.ts";
 
 /** A running Beacon. */
 export interface RunningBeacon {
@@ -44,8 +45,65 @@ export interface StartOptions {
   banner?: (line: string) => void;
 }
 
+/** The HTTP port, claimed before anything else; the app is plugged in once ready. */
+interface ClaimedPort {
+  /** Where it listens, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** Starts answering with `handler` (until then: 503 "starting"). */
+  serve(handler: (request: Request) => Response | Promise<Response>): void;
+  /** Stops accepting and waits for requests in flight. */
+  close(): Promise<void>;
+}
+
+function starting(): Response {
+  return Response.json({
+    error: "starting",
+    message: "Beacon is starting; try again in a moment",
+  }, { status: 503, headers: { "retry-after": "1" } });
+}
+
+async function claimPort(config: BeaconConfig): Promise<ClaimedPort> {
+  let handler: (request: Request) => Response | Promise<Response> = starting;
+  const abort = new AbortController();
+  let resolveListening: (url: string) => void;
+  const listening = new Promise<string>((resolve) => (resolveListening = resolve));
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      signal: abort.signal,
+      onListen: ({ hostname, port }) => {
+        const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+        resolveListening(`http://${host}:${port}`);
+      },
+    }, (request) => handler(request));
+  } catch (error) {
+    throw portError(error, config.hostname, config.port);
+  }
+  return {
+    url: await listening,
+    serve(next) {
+      handler = next;
+    },
+    async close() {
+      abort.abort();
+      await server.finished;
+    },
+  };
+}
+
+/** What has been started so far, to be stopped again when a later step fails. */
+interface StartedParts {
+  db?: Database;
+  forwarder?: Forwarder;
+  nightly?: NightlyScheduler;
+}
+
 /**
- * Starts Beacon from a configuration.
+ * Starts Beacon from a configuration: claims the HTTP port first (so a busy port fails
+ * before the database is opened or the nightly job runs), then opens and migrates the
+ * database, and serves the app. A failure on the way stops what was started and throws.
  *
  * @param config The configuration (see `fresh.config.ts`).
  * @param options Logging.
@@ -55,12 +113,33 @@ export async function startBeacon(
   config: BeaconConfig,
   options: StartOptions = {},
 ): Promise<RunningBeacon> {
+  const started = performance.now();
+  const port = await claimPort(config);
+  const parts: StartedParts = {};
+  try {
+    return await startOnPort(config, port, parts, started, options);
+  } catch (error) {
+    await port.close();
+    await parts.forwarder?.stop();
+    await parts.nightly?.stop();
+    await parts.db?.close();
+    throw error;
+  }
+}
+
+async function startOnPort(
+  config: BeaconConfig,
+  port: ClaimedPort,
+  parts: StartedParts,
+  started: number,
+  options: StartOptions,
+): Promise<RunningBeacon> {
   const log = options.log ?? createLogger();
   const banner = options.banner ?? ((line: string) => console.error(line));
-  const started = performance.now();
   const { db, migrations, seeded, wasEmpty } = await openDatabase(config.database, {
     seedDemoData: config.seedDemoData,
   });
+  parts.db = db;
   log.info("database ready", {
     kind: config.database.kind,
     migrations: migrations.version,
@@ -113,6 +192,7 @@ export async function startBeacon(
     config: config.forwarder,
     log: log.child({ component: "forwarder" }),
   });
+  parts.forwarder = forwarder;
   await forwarder.start();
 
   let nightly: NightlyScheduler | undefined;
@@ -121,6 +201,7 @@ export async function startBeacon(
     (config.nightly === "auto" && !await pgCronSchedulesNightly(db))
   ) {
     nightly = startNightlyScheduler(db, log.child({ component: "nightly" }));
+    parts.nightly = nightly;
   }
 
   const supabaseSignIn =
@@ -151,21 +232,8 @@ export async function startBeacon(
     }),
     islandsDir: config.islandsDir,
   });
-  const abort = new AbortController();
-  let resolveListening: (url: string) => void;
-  const listening = new Promise<string>((
-    resolve,
-  ) => (resolveListening = resolve));
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    signal: abort.signal,
-    onListen: ({ hostname, port }) => {
-      const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
-      resolveListening(`http://${host}:${port}`);
-    },
-  }, app.fetch);
-  const url = await listening;
+  port.serve(app.fetch);
+  const url = port.url;
 
   banner(
     `Beacon is running at ${url} (ready in ${Math.round(performance.now() - started)} ms)`,
@@ -204,8 +272,7 @@ export async function startBeacon(
     nightly,
     shutdown() {
       stopping ??= (async () => {
-        abort.abort();
-        await server.finished;
+        await port.close();
         await forwarder.stop();
         await nightly?.stop();
         await db.close();

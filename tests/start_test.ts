@@ -4,6 +4,7 @@
  * 30 seconds, SIGTERM stops it cleanly; a second start applies and loads nothing again.
  */
 import assert from "node:assert/strict";
+import { lockDataDir } from "../database/lock.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -86,4 +87,69 @@ Deno.test("a bad setting stops the start with a message naming it", async () => 
     new TextDecoder().decode(out.stderr),
     /Beacon cannot start: PORT: must be a port number/,
   );
+});
+
+async function startFails(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: { DATABASE_URL: "", BEACON_SEED: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+function assertOneLineRefusal(stderr: string, reason: RegExp): void {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  assert.equal(lines.length, 1, `exactly one line, no stack trace:\n${stderr}`);
+  assert.match(lines[0], /^Beacon cannot start: /);
+  assert.match(lines[0], reason);
+  assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+}
+
+Deno.test("a start on a busy port fails in one line before opening the database", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beacon-start-" });
+  const busy = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  try {
+    const port = (busy.addr as Deno.NetAddr).port;
+    const { code, stderr } = await startFails({
+      BEACON_DATA_DIR: `${dir}/data`,
+      PORT: String(port),
+    });
+    assert.equal(code, 1);
+    assertOneLineRefusal(stderr, new RegExp(`port ${port} .*already in use`));
+    const created = [];
+    for await (const entry of Deno.readDir(dir)) created.push(entry.name);
+    assert.deepEqual(created, [], "the data directory was neither locked nor created");
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an unreachable DATABASE_URL stops the start in one line, without a stack trace", async () => {
+  const closed = freePort();
+  const { code, stderr } = await startFails({
+    DATABASE_URL: `postgres://postgres:secret-password@127.0.0.1:${closed}/postgres`,
+    PORT: String(freePort()),
+  });
+  assert.equal(code, 1);
+  assertOneLineRefusal(stderr, /cannot reach the database \(ECONNREFUSED/);
+  assert.doesNotMatch(stderr, /secret-password/, "the password is not printed");
+});
+
+Deno.test("a data directory held by another process stops the start in one line naming it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beacon-start-" });
+  const lock = await lockDataDir(dir);
+  try {
+    const { code, stderr } = await startFails({ BEACON_DATA_DIR: dir, PORT: String(freePort()) });
+    assert.equal(code, 1);
+    assertOneLineRefusal(
+      stderr,
+      new RegExp(`the data directory ${dir} is in use by process ${Deno.pid}`),
+    );
+  } finally {
+    lock.release();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,27 +7,50 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../server/app_env.ts";
 
+/** How long health waits for the database before answering 503, in milliseconds. */
+export const HEALTH_DEADLINE_MS = 2000;
+
+/** Resolves as `work` does, or rejects once `ms` have passed (the work is left to finish). */
+async function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the database did not answer within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const health = new Hono<AppEnv>();
 
 health.get("/", async (c) => {
   const { db, forwarder, config } = c.var.deps;
   try {
-    const [row] = await db.query<{
-      version: string | null;
-      started_at: string | null;
-      finished_at: string | null;
-      through_day: string | null;
-      days_aggregated: number | null;
-    }>(
-      `select (select max(version) from supabase_migrations.schema_migrations) as version,
+    const { row, plugins } = await within(HEALTH_DEADLINE_MS, async () => {
+      const [row] = await db.query<{
+        version: string | null;
+        started_at: string | null;
+        finished_at: string | null;
+        through_day: string | null;
+        days_aggregated: number | null;
+      }>(
+        `select (select max(version) from supabase_migrations.schema_migrations) as version,
               r.started_at::text as started_at, r.finished_at::text as finished_at,
               r.through_day::text as through_day, r.days_aggregated
          from (select 1) as one
          left join lateral (
            select * from analytics.aggregation_runs order by id desc limit 1
          ) as r on true`,
-    );
-    const plugins = forwarder ? await forwarder.status() : [];
+      );
+      return { row, plugins: forwarder ? await forwarder.status() : [] };
+    });
     const failing = plugins.some((p) => p.failures > 0);
     return c.json({
       status: failing ? "degraded" : "ok",
@@ -56,11 +79,16 @@ health.get("/", async (c) => {
       error,
       request_id: c.var.requestId,
     });
-    return c.json({
-      status: "down",
-      database: { reachable: false, kind: config.database.kind },
-      message: "the database cannot be reached",
-    }, 503);
+    return c.json(
+      {
+        error: "unavailable",
+        status: "down",
+        database: { reachable: false, kind: config.database.kind },
+        message: "the database cannot be reached",
+      },
+      503,
+      { "retry-after": "2" },
+    );
   }
 });
 

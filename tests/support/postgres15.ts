@@ -26,6 +26,10 @@ export interface Postgres15 {
   adminUrl: string;
   /** Connects as `postgres`. */
   connect(): Database;
+  /** Stops the server at once (`pg_ctl stop -m immediate`), keeping its files: an outage. */
+  kill(): Promise<void>;
+  /** Starts the server again after {@linkcode Postgres15.kill}, on the same port. */
+  restart(): Promise<void>;
   /** Stops the cluster and removes its files. */
   stop(): Promise<void>;
 }
@@ -154,21 +158,20 @@ export async function startPostgres15(
     asPostgres: true,
   });
   const port = freePort();
+  const kill = async () => {
+    await run(`${BIN}/pg_ctl`, ["-D", data, "-m", "immediate", "-w", "stop"], {
+      asPostgres: true,
+    });
+  };
   const stop = async () => {
     try {
-      await run(
-        `${BIN}/pg_ctl`,
-        ["-D", data, "-m", "immediate", "-w", "stop"],
-        {
-          asPostgres: true,
-        },
-      );
+      await kill();
     } catch {
       // already stopped
     }
     await Deno.remove(dir, { recursive: true });
   };
-  try {
+  const startServer = async () => {
     await run(`${BIN}/pg_ctl`, [
       "-D",
       data,
@@ -187,6 +190,9 @@ export async function startPostgres15(
       ].join(" "),
       "start",
     ], { asPostgres: true });
+  };
+  try {
+    await startServer();
     const adminUrl = `postgres://supabase_admin@127.0.0.1:${port}/postgres`;
     const admin = openPostgres(adminUrl, { max: 1 });
     try {
@@ -212,6 +218,8 @@ export async function startPostgres15(
       url,
       adminUrl,
       connect: () => openPostgres(url),
+      kill,
+      restart: startServer,
       stop,
     };
   } catch (error) {
