@@ -3,8 +3,8 @@
  * SIGINT or SIGTERM. A failure to start is told in one line ("Beacon cannot start: ..."),
  * with exit code 1.
  */
-import { startBeacon } from "./server/start.ts";
-import { describeStartupError } from "./server/startup_error.ts";
+import { startBeacon } from "./app/start.ts";
+import { describeStartupError } from "./app/startup_error.ts";
 
 if (import.meta.main) {
   let beacon;

@@ -11,10 +11,10 @@ import { startMigratedPostgres15 } from "../tests/support/database.ts";
 import { openMigratedPglite } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
-import { startBeacon } from "../server/start.ts";
-import { type DatabaseConfig, defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
-import { issueAccessToken } from "../server/auth.ts";
+import { startBeacon } from "../app/start.ts";
+import { type DatabaseConfig, defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+import { issueAccessToken } from "../auth/tokens.ts";
 import { buildIslands } from "../hydration/build.ts";
 import {
   benchIngestion,

@@ -5,6 +5,11 @@
  * @module
  */
 
+/** Where the data lives: an embedded PGlite data directory, or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { kind: "embedded"; dataDir: string }
+  | { kind: "postgres"; url: string };
+
 /** Something that runs SQL: a database or an open transaction. */
 export interface Queryable {
   /**

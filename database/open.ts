@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { DatabaseConfig } from "../server/config.ts";
-import type { Database, Queryable } from "./mod.ts";
+import type { Database, DatabaseConfig, Queryable } from "./mod.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 import { applyMigrations, type ApplyMigrationsResult } from "./migrate.ts";

@@ -21,6 +21,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
+import type { ChartSelection, SeriesPoint } from "../analytics/series.ts";
 
 Chart.register(
   LineController,
@@ -32,27 +33,6 @@ Chart.register(
   Legend,
   Filler,
 );
-
-/** One bucket of a series. */
-export interface SeriesPoint {
-  /** The bucket's first day, `YYYY-MM-DD` (UTC). */
-  bucket: string;
-  /** The value; null for a bucket after today (not drawn). */
-  value: number | null;
-  /** A partial period (today, or a week or month the range cuts): drawn dashed. */
-  incomplete?: boolean;
-}
-
-/** What the chart shows. */
-export interface ChartSelection {
-  metric: string;
-  /** `7`, `30`, `90` or `custom`. */
-  range: string;
-  from: string;
-  to: string;
-  bucket: "day" | "week" | "month";
-  compare: boolean;
-}
 
 /** A parameter of the page's address that was refused; the chart shows the defaults. */
 export interface RefusedParameter {

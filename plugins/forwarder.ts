@@ -15,9 +15,20 @@
  * @module
  */
 import type { Database } from "../database/mod.ts";
-import type { ForwarderConfig } from "../server/config.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import type { BeaconPlugin, PluginEvent } from "./mod.ts";
+
+/** How the forwarder feeds plugins. */
+export interface ForwarderConfig {
+  /** Most events handed to a plugin at once. */
+  batchSize: number;
+  /** How often to look for new events when idle, in milliseconds. */
+  pollIntervalMs: number;
+  /** First retry delay after a failure, in milliseconds (doubles each time). */
+  minBackoffMs: number;
+  /** Longest retry delay, in milliseconds. */
+  maxBackoffMs: number;
+}
 
 /** How one plugin is doing. */
 export interface PluginStatus {

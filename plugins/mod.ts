@@ -7,7 +7,7 @@
  * Plugins are listed in `fresh.config.ts`:
  *
  * ```ts
- * import { defineConfig } from "./server/config.ts";
+ * import { defineConfig } from "./config/mod.ts";
  * import { posthog } from "./plugins/posthog.ts";
  *
  * export default defineConfig({
@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 
 /** An event as plugins receive it. */
 export interface PluginEvent {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { posthog, toPostHogCapture } from "./posthog.ts";
 import type { PluginEvent } from "./mod.ts";
-import { silentLogger } from "../server/log.ts";
+import { silentLogger } from "../log/mod.ts";
 import { fakePostHog } from "../tests/support/fake_services.ts";
 
 function events(n: number, offset = 0): PluginEvent[] {

@@ -8,33 +8,30 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { ComponentChildren } from "preact";
-import type { AppEnv } from "../server/app_env.ts";
+import type { AppEnv } from "./_deps.ts";
 import { Layout, LocalTime } from "../components/Layout.tsx";
-import { sendPage } from "../server/page.ts";
-import { asViewer, csrfToken } from "../server/session.ts";
-import { requireSuperuserPage } from "../server/guards.tsx";
+import { sendPage } from "./_page.ts";
+import { asViewer, csrfToken } from "./_viewer.ts";
+import { requireSuperuserPage } from "./_guards.tsx";
 import { island } from "../hydration/render.ts";
-import TimeSeriesChart, {
-  type ChartSelection,
-  type RefusedParameter,
-} from "../islands/TimeSeriesChart.tsx";
+import TimeSeriesChart, { type RefusedParameter } from "../islands/TimeSeriesChart.tsx";
+import type { ChartSelection } from "../analytics/series.ts";
 import {
-  addDays,
-  daysBetween,
   type EventFilters,
   filterQuery,
   ParamError,
   parseEventFilters,
   parseSelection,
-  previousPeriod,
+} from "../analytics/params.ts";
+import {
   readBreakdown,
   readEventsPage,
   readMetrics,
   readSeries,
   readSummary,
   type Summary,
-  todayUtc,
-} from "../server/analytics_query.ts";
+} from "../analytics/reads.ts";
+import { addDays, daysBetween, previousPeriod, todayUtc } from "../analytics/days.ts";
 
 const Chart = island("TimeSeriesChart", TimeSeriesChart);
 const count = new Intl.NumberFormat("en-US");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestApp, createUser } from "../tests/support/app.ts";
-import { addDays, todayUtc } from "../server/analytics_query.ts";
+import { addDays, todayUtc } from "../analytics/days.ts";
 
 const t = await createTestApp();
 const sam = await createUser(t.db, "sam@pages.test", true);

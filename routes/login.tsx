@@ -10,23 +10,18 @@ import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { AppDeps, AppEnv } from "../server/app_env.ts";
+import type { AppDeps, AppEnv } from "./_deps.ts";
 import { Layout } from "../components/Layout.tsx";
-import { sendPage } from "../server/page.ts";
-import {
-  csrfMatches,
-  csrfToken,
-  SESSION_COOKIE,
-  SESSION_SECONDS,
-  setSessionCookie,
-} from "../server/session.ts";
+import { sendPage } from "./_page.ts";
+import { csrfMatches, csrfToken, requestAddress, setSessionCookie, siteOrigin } from "./_viewer.ts";
 import {
   createSession,
   findSession,
   revokeSession,
+  SESSION_COOKIE,
+  SESSION_SECONDS,
   type SessionTokens,
-} from "../server/session_store.ts";
-import { clientAddress, publicOrigin } from "../server/client_address.ts";
+} from "../auth/sessions.ts";
 
 /** Where sign-in goes when `next` is missing or refused. */
 const DEFAULT_NEXT = "/analytics";
@@ -106,7 +101,7 @@ const login = new Hono<AppEnv>();
  * an `Origin` equal to the site's public origin (behind a proxy: the forwarded `Host` and,
  * from a trusted proxy, `X-Forwarded-Proto`).
  */
-const sameOriginForm = csrf({ origin: (origin, c) => origin === publicOrigin(c) });
+const sameOriginForm = csrf({ origin: (origin, c) => origin === siteOrigin(c) });
 
 login.on("POST", ["/login", "/logout"], async function formFromThisSite(c, next) {
   let passed = false;
@@ -129,14 +124,14 @@ login.get(
   (c) =>
     sendPage(
       c,
-      <LoginPage csrf={csrfToken(c)} next={safeNext(c.req.query("next"), publicOrigin(c))} />,
+      <LoginPage csrf={csrfToken(c)} next={safeNext(c.req.query("next"), siteOrigin(c))} />,
     ),
 );
 
 login.post("/login", async (c) => {
   const { db, verifier, supabaseSignIn, signInLimits, log } = c.var.deps;
   const form = await c.req.parseBody();
-  const next = safeNext(form.next, publicOrigin(c));
+  const next = safeNext(form.next, siteOrigin(c));
   const email = String(form.email ?? "").trim().toLowerCase();
   const password = String(form.password ?? "");
   const page = (error: string, status: 400 | 401 | 429) =>
@@ -149,7 +144,7 @@ login.post("/login", async (c) => {
 
   // Counted before the password is checked, in one synchronous step: simultaneous attempts
   // cannot all pass a check that none of them has been counted in yet.
-  const address = clientAddress(c);
+  const address = requestAddress(c);
   const wait = reserveAttempt(signInLimits, email, address);
   if (wait > 0) {
     c.header("retry-after", String(Math.ceil(wait / 1000)));

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { startBeacon } from "../server/start.ts";
-import { defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
+import { startBeacon } from "../app/start.ts";
+import { defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
 import { buildIslands } from "../hydration/build.ts";
 import {
   launchChromium,

@@ -4,9 +4,9 @@
  * time, and afterwards they work again without restarting Beacon.
  */
 import assert from "node:assert/strict";
-import { startBeacon } from "../server/start.ts";
-import { defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
+import { startBeacon } from "../app/start.ts";
+import { defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { startMigratedPostgres15 } from "./support/database.ts";
 

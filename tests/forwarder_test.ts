@@ -8,7 +8,7 @@ import { backoffMs, createForwarder, type Forwarder } from "../plugins/forwarder
 import type { BeaconPlugin, PluginEvent } from "../plugins/mod.ts";
 import type { Database } from "../database/mod.ts";
 import { openPostgres } from "../database/postgres.ts";
-import { silentLogger } from "../server/log.ts";
+import { silentLogger } from "../log/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 

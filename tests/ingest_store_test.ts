@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { Database } from "../database/mod.ts";
-import { type CheckedEvent, storeEvents } from "../server/ingest.ts";
+import type { CheckedEvent } from "../ingest/event.ts";
+import { storeEvents } from "../ingest/store.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { startMigratedPostgres15 } from "./support/database.ts";
 

@@ -4,9 +4,9 @@
  * real plugins, across an outage and a restart; health tells the lag; shutdown is clean.
  */
 import assert from "node:assert/strict";
-import { startBeacon } from "../server/start.ts";
-import { type DatabaseConfig, defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
+import { startBeacon } from "../app/start.ts";
+import { type DatabaseConfig, defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
 import { posthog } from "../plugins/posthog.ts";
 import { webhook } from "../plugins/webhook.ts";
 import type { Database } from "../database/mod.ts";

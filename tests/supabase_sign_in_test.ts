@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { startBeacon } from "../server/start.ts";
-import { defineConfig } from "../server/config.ts";
-import { silentLogger } from "../server/log.ts";
+import { startBeacon } from "../app/start.ts";
+import { defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
 
 const USER_ID = "5b0c9a52-8d3e-4f1a-9c2b-7e6d5c4b3a21";
 

@@ -1,43 +1,39 @@
 /**
  * The JSON API the dashboard uses, each answered as the signed-in user so RLS decides:
  * `GET /api/v1/analytics/summary`, `/timeseries` (and `.csv`), `/breakdown`, `/events`
- * (and `.csv`, streamed). Bad parameters give 400 naming the parameter.
+ * (and `.csv`, streamed). A bad parameter throws a `ParamError`, which the app's `onError`
+ * answers with 400 naming the parameter.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { AppEnv } from "../../server/app_env.ts";
-import { requireSuperuserApi } from "../../server/guards.tsx";
-import { asViewer } from "../../server/session.ts";
+import type { AppEnv } from "../_deps.ts";
+import { requireSuperuserApi } from "../_guards.tsx";
+import { asViewer } from "../_viewer.ts";
 import {
-  csvLine,
   type EventFilters,
-  type ExplorerEvent,
   ParamError,
   parseEventFilters,
+  parseRange,
   parseSelection,
-  previousPeriod,
+} from "../../analytics/params.ts";
+import {
+  type ExplorerEvent,
   readBreakdown,
   readEventsPage,
   readMetrics,
   readSeries,
   readSummary,
-  todayUtc,
-} from "../../server/analytics_query.ts";
+} from "../../analytics/reads.ts";
+import { previousPeriod, todayUtc } from "../../analytics/days.ts";
+import { csvLine } from "../../analytics/csv.ts";
 
 const analytics = new Hono<AppEnv>();
 analytics.use(requireSuperuserApi());
 
-analytics.onError((error, c) => {
-  if (error instanceof ParamError) {
-    return c.json({ error: "invalid_parameter", field: error.field, message: error.message }, 400);
-  }
-  throw error;
-});
-
 analytics.get("/summary", async (c) => {
-  const selection = parseSelection(new URL(c.req.url).searchParams, ["events"], todayUtc());
+  const selection = parseRange(new URL(c.req.url).searchParams, todayUtc());
   const { current, previous } = await asViewer(c, (tx) => readSummary(tx, selection.from));
   return c.json({ from: selection.from, to: selection.to, current, previous });
 });
@@ -87,7 +83,7 @@ analytics.get("/timeseries.csv", async (c) => {
 
 analytics.get("/breakdown", async (c) => {
   const params = new URL(c.req.url).searchParams;
-  const selection = parseSelection(params, ["events"], todayUtc());
+  const selection = parseRange(params, todayUtc());
   const top = Number(params.get("top") ?? 10);
   if (!Number.isInteger(top) || top < 1 || top > 100) {
     throw new ParamError("top", "must be a whole number from 1 to 100");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createTestApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
-import { issueAccessToken } from "../../server/auth.ts";
-import { type CheckedEvent, storeEvents } from "../../server/ingest.ts";
+import { issueAccessToken } from "../../auth/tokens.ts";
+import type { CheckedEvent } from "../../ingest/event.ts";
+import { storeEvents } from "../../ingest/store.ts";
 
 const t = await createTestApp({
   config: { limits: { maxBatchEvents: 5, maxBodyBytes: 4096 } },

@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../../server/app_env.ts";
+import type { AppEnv } from "../_deps.ts";
 
 /** How long health waits for the database before answering 503, in milliseconds. */
 export const HEALTH_DEADLINE_MS = 2000;

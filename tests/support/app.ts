@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { createApp } from "../../server/app.ts";
-import { type BeaconConfigInput, defineConfig } from "../../server/config.ts";
-import { createTokenVerifier, issueAccessToken } from "../../server/auth.ts";
-import { silentLogger } from "../../server/log.ts";
-import { createFailureLimiter } from "../../server/rate_limit.ts";
+import { createApp } from "../../app/create_app.ts";
+import { type BeaconConfigInput, defineConfig } from "../../config/mod.ts";
+import { createTokenVerifier, issueAccessToken } from "../../auth/tokens.ts";
+import { silentLogger } from "../../log/mod.ts";
+import { createFailureLimiter } from "../../auth/failure_limiter.ts";
 import type { Database } from "../../database/mod.ts";
 import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BeaconConfigInput } from "../../server/config.ts";
+import type { BeaconConfigInput } from "../../config/mod.ts";
 import { createTestApp } from "./app.ts";
 
 if (import.meta.main) {

@@ -1,0 +1,162 @@
+/**
+ * Reading Beacon's configuration from the environment (`fresh.config.ts` passes
+ * `Deno.env.toObject()`); the shape, defaults and checks are in `config/mod.ts`.
+ *
+ * @module
+ */
+import { posthog } from "../plugins/posthog.ts";
+import { webhook } from "../plugins/webhook.ts";
+import {
+  type BeaconConfigInput,
+  checkIngestKey,
+  checkPort,
+  checkTrustedProxies,
+  ConfigError,
+} from "./mod.ts";
+
+function url(setting: string, value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new Error();
+    }
+    return value.replace(/\/+$/, "");
+  } catch {
+    throw new ConfigError(setting, `must be an http(s) URL, not "${value}"`);
+  }
+}
+
+/**
+ * Reads the settings Beacon takes from the environment, with their documented defaults:
+ * `PORT` (8000), `BEACON_DATA_DIR` (`./data`), `DATABASE_URL` (unset: embedded),
+ * `BEACON_SEED` (`true`/`false`; default: true when embedded), `BEACON_INGEST_KEY`
+ * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
+ * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
+ * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
+ * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none).
+ *
+ * @param env The environment, e.g. `Deno.env.toObject()`.
+ * @returns The configuration input those settings describe.
+ */
+export function configFromEnv(
+  env: Record<string, string | undefined>,
+): BeaconConfigInput {
+  const get = (name: string) => {
+    const value = env[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const input: BeaconConfigInput = { plugins: [] };
+  const port = get("PORT");
+  if (port !== undefined) input.port = checkPort("PORT", port);
+  const databaseUrl = get("DATABASE_URL");
+  if (databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new ConfigError(
+        "DATABASE_URL",
+        "must start with postgres:// or postgresql://",
+      );
+    }
+    input.database = { kind: "postgres", url: databaseUrl };
+  } else {
+    input.database = {
+      kind: "embedded",
+      dataDir: get("BEACON_DATA_DIR") ?? "./data",
+    };
+  }
+  const seed = get("BEACON_SEED");
+  if (seed !== undefined) {
+    if (seed !== "true" && seed !== "false") {
+      throw new ConfigError(
+        "BEACON_SEED",
+        `must be true or false, not "${seed}"`,
+      );
+    }
+    input.seedDemoData = seed === "true";
+  }
+  const ingestKey = get("BEACON_INGEST_KEY");
+  if (ingestKey !== undefined) input.ingestKey = checkIngestKey("BEACON_INGEST_KEY", ingestKey);
+  const supabaseUrl = get("SUPABASE_URL");
+  const jwksUrl = get("SUPABASE_JWKS_URL");
+  const jwtSecret = get("SUPABASE_JWT_SECRET");
+  if (supabaseUrl || jwksUrl || jwtSecret) {
+    const base = supabaseUrl ? url("SUPABASE_URL", supabaseUrl) : undefined;
+    if (jwtSecret !== undefined && jwtSecret.length < 32) {
+      throw new ConfigError(
+        "SUPABASE_JWT_SECRET",
+        "must be at least 32 characters",
+      );
+    }
+    input.auth = {
+      mode: "supabase",
+      url: base,
+      jwksUrl: jwksUrl
+        ? url("SUPABASE_JWKS_URL", jwksUrl)
+        : (base && !jwtSecret ? `${base}/auth/v1/.well-known/jwks.json` : undefined),
+      jwtSecret,
+      audience: "authenticated",
+      publishableKey: get("SUPABASE_PUBLISHABLE_KEY") ?? get("SUPABASE_ANON_KEY"),
+    };
+  }
+  const adminEmail = get("BEACON_ADMIN_EMAIL");
+  const adminPassword = get("BEACON_ADMIN_PASSWORD");
+  if (adminEmail || adminPassword) {
+    if (!adminEmail || !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+      throw new ConfigError(
+        "BEACON_ADMIN_EMAIL",
+        "must be an email address when BEACON_ADMIN_PASSWORD is set",
+      );
+    }
+    if (!adminPassword || adminPassword.length < 8) {
+      throw new ConfigError(
+        "BEACON_ADMIN_PASSWORD",
+        "must be at least 8 characters when BEACON_ADMIN_EMAIL is set",
+      );
+    }
+    input.admin = { email: adminEmail, password: adminPassword };
+  }
+  const trustedProxies = get("BEACON_TRUSTED_PROXIES");
+  if (trustedProxies !== undefined) {
+    input.trustedProxies = checkTrustedProxies(
+      "BEACON_TRUSTED_PROXIES",
+      trustedProxies.split(",").map((entry) => entry.trim()).filter(Boolean),
+      "; list them comma-separated, e.g. 10.0.0.0/8,::1",
+    );
+  }
+  const posthogKey = get("POSTHOG_API_KEY");
+  const posthogHost = get("POSTHOG_HOST");
+  if (posthogHost && !posthogKey) {
+    throw new ConfigError(
+      "POSTHOG_API_KEY",
+      "is required when POSTHOG_HOST is set",
+    );
+  }
+  if (posthogKey) {
+    input.plugins!.push(posthog({
+      apiKey: posthogKey,
+      host: posthogHost ? url("POSTHOG_HOST", posthogHost) : undefined,
+    }));
+  }
+  const webhookUrl = get("BEACON_WEBHOOK_URL");
+  const webhookSecret = get("BEACON_WEBHOOK_SECRET");
+  if (webhookUrl || webhookSecret) {
+    if (!webhookUrl) {
+      throw new ConfigError(
+        "BEACON_WEBHOOK_URL",
+        "is required when BEACON_WEBHOOK_SECRET is set",
+      );
+    }
+    if (!webhookSecret || webhookSecret.length < 16) {
+      throw new ConfigError(
+        "BEACON_WEBHOOK_SECRET",
+        "is required (at least 16 characters) when BEACON_WEBHOOK_URL is set",
+      );
+    }
+    input.plugins!.push(
+      webhook({
+        url: url("BEACON_WEBHOOK_URL", webhookUrl),
+        secret: webhookSecret,
+      }),
+    );
+  }
+  return input;
+}

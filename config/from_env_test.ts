@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { ConfigError, defineConfig } from "./mod.ts";
+import { configFromEnv } from "./from_env.ts";
+
+Deno.test("with nothing set Beacon runs embedded on port 8000 with demo data", () => {
+  const config = defineConfig(configFromEnv({}));
+  assert.equal(config.port, 8000);
+  assert.deepEqual(config.database, { kind: "embedded", dataDir: "./data" });
+  assert.equal(config.seedDemoData, true);
+});
+
+Deno.test("DATABASE_URL selects PostgreSQL and turns the demo data off", () => {
+  const config = defineConfig(
+    configFromEnv({ DATABASE_URL: "postgres://u@h:5432/db", PORT: "9000" }),
+  );
+  assert.deepEqual(config.database, {
+    kind: "postgres",
+    url: "postgres://u@h:5432/db",
+  });
+  assert.equal(config.port, 9000);
+  assert.equal(config.seedDemoData, false);
+});
+
+Deno.test("a bad setting stops the start with a message naming it", () => {
+  assert.throws(
+    () => configFromEnv({ PORT: "eighty" }),
+    (e) => e instanceof ConfigError && e.setting === "PORT",
+  );
+  assert.throws(
+    () => configFromEnv({ DATABASE_URL: "mysql://x" }),
+    (e) => e instanceof ConfigError && /DATABASE_URL/.test(e.message),
+  );
+  assert.throws(() => configFromEnv({ BEACON_SEED: "yes" }), /BEACON_SEED/);
+  assert.throws(() => defineConfig({ port: 70000 }), /port/);
+});
+
+Deno.test("PostHog and webhook plugins are on when their settings are", () => {
+  const config = defineConfig(configFromEnv({
+    POSTHOG_API_KEY: "phc_x",
+    POSTHOG_HOST: "https://eu.i.posthog.com/",
+    BEACON_WEBHOOK_URL: "https://example.com/hook",
+    BEACON_WEBHOOK_SECRET: "0123456789abcdef",
+  }));
+  assert.deepEqual(config.plugins.map((p) => p.name), ["posthog", "webhook"]);
+  assert.throws(
+    () => configFromEnv({ BEACON_WEBHOOK_URL: "https://example.com/hook" }),
+    /BEACON_WEBHOOK_SECRET/,
+  );
+  assert.throws(
+    () => configFromEnv({ POSTHOG_HOST: "https://eu.i.posthog.com" }),
+    /POSTHOG_API_KEY/,
+  );
+  assert.throws(
+    () => configFromEnv({ POSTHOG_API_KEY: "k", POSTHOG_HOST: "ftp://x" }),
+    /POSTHOG_HOST/,
+  );
+});
+
+Deno.test("Supabase settings select Supabase sign-in, JWKS by default", () => {
+  const jwks = defineConfig(configFromEnv({ SUPABASE_URL: "https://abc.supabase.co" }));
+  assert.deepEqual(jwks.auth, {
+    mode: "supabase",
+    url: "https://abc.supabase.co",
+    jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+    jwtSecret: undefined,
+    audience: "authenticated",
+    publishableKey: undefined,
+  });
+  const secret = defineConfig(configFromEnv({ SUPABASE_JWT_SECRET: "x".repeat(40) }));
+  assert.equal(secret.auth.mode === "supabase" && secret.auth.jwtSecret, "x".repeat(40));
+  assert.throws(() => configFromEnv({ SUPABASE_JWT_SECRET: "short" }), /SUPABASE_JWT_SECRET/);
+  assert.throws(() => configFromEnv({ BEACON_INGEST_KEY: "short" }), /BEACON_INGEST_KEY/);
+  assert.equal(defineConfig(configFromEnv({})).auth.mode, "local");
+});

@@ -1,0 +1,129 @@
+/**
+ * Reading a request body within limits: at most so many bytes, within so long for the whole
+ * body, and at most so many bodies at once. Refusals are {@linkcode ApiError}s (400, 408,
+ * 413, 503) in Beacon's JSON error style.
+ *
+ * @module
+ */
+import { ApiError } from "./errors.ts";
+
+/** Limits on reading a body. */
+export interface BodyLimits {
+  /** Largest body in bytes (then 413). */
+  maxBodyBytes: number;
+  /** How long the whole body may take to arrive, in milliseconds (then 408). */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * Reads the body as UTF-8 text into one buffer that grows up to `maxBodyBytes`, copying
+ * each chunk and keeping none (each chunk of a trickled body can be a view on a buffer of
+ * its own of 64 KiB), within `bodyTimeoutMs` for the whole body.
+ *
+ * @param request The request.
+ * @param limits How big and how slow a body may be.
+ * @returns The body's text.
+ * @throws {ApiError} 413 too large, 408 too slow, 400 cut off or not UTF-8.
+ */
+export async function readBody(request: Request, limits: BodyLimits): Promise<string> {
+  const maxBytes = limits.maxBodyBytes;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw new ApiError(
+      413,
+      "body_too_large",
+      `the body is ${declared} bytes; at most ${maxBytes} are allowed`,
+    );
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  let buffer = new Uint8Array(Math.min(maxBytes, 16 * 1024));
+  let size = 0;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, limits.bodyTimeoutMs);
+  try {
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new ApiError(400, "incomplete_body", "the body was cut off");
+      }
+      if (timedOut) {
+        throw new ApiError(
+          408,
+          "body_timeout",
+          `the body did not arrive within ${limits.bodyTimeoutMs / 1000} s`,
+        );
+      }
+      const { done, value } = chunk;
+      if (done) break;
+      if (size + value.length > maxBytes) {
+        await reader.cancel();
+        throw new ApiError(
+          413,
+          "body_too_large",
+          `the body is over ${maxBytes} bytes`,
+        );
+      }
+      if (size + value.length > buffer.length) {
+        const grown = new Uint8Array(
+          Math.min(maxBytes, Math.max(size + value.length, buffer.length * 2)),
+        );
+        grown.set(buffer.subarray(0, size));
+        buffer = grown;
+      }
+      buffer.set(value, size);
+      size += value.length;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, size));
+  } catch {
+    throw new ApiError(
+      400,
+      "invalid_encoding",
+      "the body is not valid UTF-8",
+    );
+  }
+}
+
+/** Bodies being read per owner (an app), against `maxBodiesInFlight`. */
+const bodiesInFlight = new WeakMap<object, number>();
+
+/**
+ * Reads the body ({@linkcode readBody}) when fewer than `maxBodiesInFlight` bodies of the
+ * same owner are being read, else refuses with 503 and `retry-after: 1`.
+ *
+ * @param owner What the count is kept for (one app's dependencies).
+ * @param request The request.
+ * @param limits The body limits, and how many bodies may be read at once.
+ * @returns The body's text.
+ * @throws {ApiError} 503 when too many bodies are being read, or as {@linkcode readBody}.
+ */
+export async function readBodyInTurn(
+  owner: object,
+  request: Request,
+  limits: BodyLimits & { maxBodiesInFlight: number },
+): Promise<string> {
+  const reading = bodiesInFlight.get(owner) ?? 0;
+  if (reading >= limits.maxBodiesInFlight) {
+    throw new ApiError(
+      503,
+      "busy",
+      "too many requests are sending their bodies right now; try again in a second",
+      { retryAfterSeconds: 1 },
+    );
+  }
+  bodiesInFlight.set(owner, reading + 1);
+  try {
+    return await readBody(request, limits);
+  } finally {
+    bodiesInFlight.set(owner, (bodiesInFlight.get(owner) ?? 1) - 1);
+  }
+}
