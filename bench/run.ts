@@ -1,3 +1,4 @@
+// Over 300 lines: one benchmark run, read top to bottom, each section one measurement.
 /**
  * `deno task bench`: measures ingestion, dashboard queries, the nightly job, page renders
  * and the embedded database on this machine, each against a baseline measured in the same
