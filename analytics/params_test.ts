@@ -4,6 +4,7 @@ import {
   eventCursor,
   ParamError,
   parseEventFilters,
+  parseRange,
   parseSelection,
 } from "./params.ts";
 import { csvField, csvLine } from "./csv.ts";
@@ -131,4 +132,20 @@ Deno.test("CSV text cells starting with = + - @ tab or CR get a leading quote; n
   assert.equal(csvField(-1.5), "-1.5");
   assert.equal(csvField("a-b"), "a-b");
   assert.equal(csvField({ a: "=x" }), '"{""a"":""=x""}"');
+});
+
+Deno.test("parseRange reads only the range: presets up to today, or from and to", () => {
+  assert.deepEqual(parseRange(new URLSearchParams(), "2026-11-26"), {
+    range: "30",
+    from: "2026-10-28",
+    to: "2026-11-26",
+  });
+  assert.deepEqual(
+    parseRange(new URLSearchParams({ from: "2026-01-01", to: "2026-01-31" }), "2026-11-26"),
+    { range: "custom", from: "2026-01-01", to: "2026-01-31" },
+  );
+  assert.throws(
+    () => parseRange(new URLSearchParams({ range: "12" }), "2026-11-26"),
+    (e) => e instanceof ParamError && e.field === "range",
+  );
 });
