@@ -9,6 +9,7 @@ import { MAX_PROPERTIES_DEPTH, RequestError } from "./event.ts";
 
 /** A number of the body that a JavaScript number cannot hold exactly (see {@linkcode parseBody}). */
 export class LossyNumber {
+  /** @param source The number as written in the body. */
   constructor(readonly source: string) {}
 }
 
