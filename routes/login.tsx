@@ -22,6 +22,7 @@ import {
   SESSION_SECONDS,
   type SessionTokens,
 } from "../auth/sessions.ts";
+import { TokenError } from "../auth/tokens.ts";
 
 /** Where sign-in goes when `next` is missing or refused. */
 const DEFAULT_NEXT = "/analytics";
@@ -170,6 +171,13 @@ login.post("/login", async (c) => {
     // Not an answer about the password: the attempt does not count.
     signInLimits.account.release(email);
     signInLimits.address.release(address);
+    // A token Supabase Auth just issued that does not verify is Beacon's misconfiguration
+    // (a 500, logged), not the 401 a refused token is elsewhere.
+    if (error instanceof TokenError) {
+      throw new Error(`Supabase Auth issued a token Beacon cannot verify: ${error.message}`, {
+        cause: error,
+      });
+    }
     throw error;
   }
   if (!signedIn) {
