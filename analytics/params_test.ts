@@ -9,7 +9,7 @@ import {
 } from "./params.ts";
 import { csvField, csvLine } from "./csv.ts";
 import { previousPeriod } from "./days.ts";
-import { selectionQuery } from "../islands/TimeSeriesChart.tsx";
+import { selectionQuery } from "../components/chart/url_state.ts";
 
 const metrics = ["events", "signups"];
 

@@ -1,15 +1,5 @@
 import assert from "node:assert/strict";
-import { checkRange, display, incompleteDash, metricHint } from "./TimeSeriesChart.tsx";
-
-Deno.test("the line into a partial period is dashed, the others solid", () => {
-  const dash = incompleteDash([
-    { bucket: "2026-11-24", value: 3 },
-    { bucket: "2026-11-25", value: 4, incomplete: false },
-    { bucket: "2026-11-26", value: 1, incomplete: true },
-  ]);
-  assert.equal(dash({ p1DataIndex: 1 }), undefined);
-  assert.deepEqual(dash({ p1DataIndex: 2 }), [6, 5]);
-});
+import { display, metricHint, metricUnit, shownValues } from "./format.ts";
 
 Deno.test("the metric hint follows the bucket: 'that week', 'at the end of the month'", () => {
   const events = { metric: "events", description: "Events that happened that day." };
@@ -40,13 +30,10 @@ Deno.test("the MRR hint speaks of dollars, as the chart draws them, not of cents
   assert.equal(display("events", null), "—", "a day after today shows no number");
 });
 
-Deno.test("custom dates apply only when complete and in order", () => {
-  assert.equal(checkRange("2026-11-01", "2026-11-10"), null);
-  assert.equal(checkRange("2026-11-10", "2026-11-10"), null);
-  assert.equal(checkRange("", "2026-11-10")?.field, "from", "a half-typed date");
-  assert.equal(checkRange("2026-11-01", "2026-02-31")?.field, "to", "no such day");
-  const after = checkRange("2026-11-10", "2026-11-01");
-  assert.equal(after?.field, "from");
-  assert.match(after!.message, /on or before To/);
-  assert.match(checkRange("2000-01-01", "2026-01-01")!.message, /at most 10 years/);
+Deno.test("MRR is stored in cents and shown in dollars; other metrics as counted", () => {
+  assert.deepEqual(shownValues("mrr_cents", [591960, null, 5]), [5919.6, null, 0.05]);
+  assert.deepEqual(shownValues("events", [1234, null]), [1234, null]);
+  assert.equal(metricUnit("mrr_cents").tick(6000), "$6K");
+  assert.equal(metricUnit("events").tick(1200), "1,200");
+  assert.equal(display("events", 1234.5), "1,234.5");
 });
