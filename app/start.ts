@@ -55,7 +55,7 @@ interface ClaimedPort {
   /** Where it listens, e.g. `http://127.0.0.1:8000`. */
   url: string;
   /** Starts answering with `handler` (until then: 503 "starting"). */
-  serve(handler: (request: Request) => Response | Promise<Response>): void;
+  serve(handler: Deno.ServeHandler): void;
   /** Stops accepting and waits for requests in flight. */
   close(): Promise<void>;
 }
@@ -68,7 +68,7 @@ function starting(): Response {
 }
 
 async function claimPort(config: BeaconConfig): Promise<ClaimedPort> {
-  let handler: (request: Request) => Response | Promise<Response> = starting;
+  let handler: Deno.ServeHandler = starting;
   const abort = new AbortController();
   let resolveListening: (url: string) => void;
   const listening = new Promise<string>((resolve) => (resolveListening = resolve));
@@ -82,7 +82,7 @@ async function claimPort(config: BeaconConfig): Promise<ClaimedPort> {
         const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
         resolveListening(`http://${host}:${port}`);
       },
-    }, (request) => handler(request));
+    }, (request, info) => handler(request, info)); // info holds the client's address
   } catch (error) {
     throw portError(error, config.hostname, config.port);
   }

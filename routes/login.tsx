@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
+import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import type { AppDeps, AppEnv } from "./_deps.ts";
@@ -50,6 +51,8 @@ export function safeNext(next: unknown, origin: string): string {
     return DEFAULT_NEXT;
   }
   if (url.origin !== new URL(origin).origin) return DEFAULT_NEXT;
+  // "/.//evil.example" normalises to "//evil.example", which a browser reads as another host.
+  if (url.pathname.startsWith("//")) return DEFAULT_NEXT;
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
@@ -104,6 +107,22 @@ const login = new Hono<AppEnv>();
  */
 const sameOriginForm = csrf({ origin: (origin, c) => origin === siteOrigin(c) });
 
+/** The largest sign-in or sign-out form, in bytes: an email, a password, a token, a path. */
+export const MAX_FORM_BYTES = 16 * 1024;
+/** The longest email address accepted (RFC 5321's path limit). */
+const MAX_EMAIL_LENGTH = 254;
+/** The longest password accepted (bcrypt reads 72 bytes; a long one is still refused early). */
+const MAX_PASSWORD_LENGTH = 1024;
+
+login.on(
+  "POST",
+  ["/login", "/logout"],
+  bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    onError: (c) => c.text(`The form is over ${MAX_FORM_BYTES} bytes.`, 413),
+  }),
+);
+
 login.on("POST", ["/login", "/logout"], async function formFromThisSite(c, next) {
   let passed = false;
   try {
@@ -139,6 +158,12 @@ login.post("/login", async (c) => {
     sendPage(c, <LoginPage csrf={csrfToken(c)} next={next} error={error} email={email} />, status);
   if (!csrfMatches(c, form.csrf)) return page("This form has expired. Please sign in again.", 400);
   if (!email || !password) return page("Enter your email and password.", 400);
+  if (email.length > MAX_EMAIL_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    return page(
+      `The email is at most ${MAX_EMAIL_LENGTH} characters, the password ${MAX_PASSWORD_LENGTH}.`,
+      400,
+    );
+  }
   if (email.includes("\0") || password.includes("\0")) {
     return page("Email and password cannot contain the NUL character.", 400);
   }

@@ -153,6 +153,29 @@ Deno.test("next is only ever a path on this site: tabs, newlines, backslashes an
   assert.equal(safeNext("/analytics/../analytics/events", origin), "/analytics/events");
 });
 
+Deno.test("next that normalises to //host (dot segments) is refused: no redirect to another site", () => {
+  const origin = "http://beacon.test";
+  for (
+    const next of [
+      "/.//evil.example",
+      "/a/..//evil.example",
+      "/%2e//evil.example",
+      "/..//evil.example",
+      "/.///evil.example",
+    ]
+  ) {
+    assert.equal(safeNext(next, origin), "/analytics", JSON.stringify(next));
+  }
+});
+
+Deno.test("an oversized sign-in form is a 413 and an over-long email a 400, before any password check", async () => {
+  const big = await login("sam@login.test", "x".repeat(20_000));
+  assert.equal(big.status, 413);
+  const longEmail = await login(`${"a".repeat(300)}@login.test`, "sam-password-1");
+  assert.equal(longEmail.status, 400);
+  assert.match(await longEmail.text(), /at most 254 characters/);
+});
+
 Deno.test("next=/%09/evil.example is not carried into the form, and next=/\\n/x is no 500", async () => {
   const form = await t.app.request("/login?next=/%09/evil.example", {}, FROM_CLIENT);
   assert.match(await form.text(), /name="next" value="\/analytics"/);
