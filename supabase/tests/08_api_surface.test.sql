@@ -61,7 +61,9 @@ select is(
          where p.pronamespace = 'private'::regnamespace
            and has_function_privilege('authenticated', p.oid, 'execute')
          order by 1),
-  array['compute_day', 'is_superuser', 'paying_subscriptions', 'signups_not_rolled_up', 'user_days',
+  array['compute_day', 'day_active_users', 'day_events', 'day_paying_subscriptions', 'day_signups',
+        'day_subscription_changes', 'day_window_active_users', 'is_superuser', 'paid_from',
+        'paying_subscriptions', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
         'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
 
