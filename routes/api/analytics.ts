@@ -31,6 +31,11 @@ import { csvLine } from "../../analytics/csv.ts";
 
 const analytics = new Hono<AppEnv>();
 analytics.use(requireSuperuserApi());
+analytics.use(async function notCached(c, next) {
+  await next();
+  // What a superuser reads stays out of shared and browser caches.
+  c.header("cache-control", "private, no-store");
+});
 
 analytics.get("/summary", async (c) => {
   const selection = parseRange(new URL(c.req.url).searchParams, todayUtc());

@@ -55,6 +55,15 @@ Deno.test("bad parameters get 400 naming the parameter", async () => {
   }
 });
 
+Deno.test("what a superuser reads is never cached: private, no-store on JSON and CSV", async () => {
+  for (const path of ["summary", "timeseries?metric=events", "breakdown", "events", "events.csv"]) {
+    const res = await get(`/api/v1/analytics/${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get("cache-control"), "private, no-store", path);
+    await res.body?.cancel();
+  }
+});
+
 Deno.test("summary, timeseries and breakdown give what the SQL functions give", async () => {
   const summary = await (await get("/api/v1/analytics/summary?range=7")).json();
   const [sql] = await t.db.query<Record<string, string | number>>(
