@@ -21,7 +21,7 @@ select is(
         select unnest(array['metric_definitions', 'daily_metrics', 'user_activity', 'bucket_active_users',
                              'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
-                             'weekly_retention'])
+                             'weekly_retention', 'person_links', 'person_events'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
