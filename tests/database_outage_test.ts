@@ -8,7 +8,7 @@ import { startBeacon } from "../server/start.ts";
 import { defineConfig } from "../server/config.ts";
 import { silentLogger } from "../server/log.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
-import { startMigratedPostgres15 } from "./support/database.ts";
+import { startOwnMigratedPostgres15 } from "./support/database.ts";
 
 const INGEST_KEY = "bk_outage_test_key_0123456789";
 /** The issue asks for about 2 s; the bound is generous for a busy machine. */
@@ -28,7 +28,7 @@ Deno.test({
   ignore: skipWithoutPostgres15(missing),
   async fn() {
     assert.deepEqual(missing, [], `missing: ${missing.join(", ")}`);
-    const { pg, db: migrated } = await startMigratedPostgres15();
+    const { pg, db: migrated } = await startOwnMigratedPostgres15();
     await migrated.close();
     const beacon = await startBeacon(
       defineConfig({

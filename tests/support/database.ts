@@ -1,6 +1,22 @@
 /**
- * Migrated databases for tests: a PostgreSQL 15 cluster of the harness, or an in-memory
- * PGlite.
+ * Migrated databases for tests: an in-memory PGlite, or a PostgreSQL 15 database.
+ *
+ * PostgreSQL suites share one cluster per test run. `deno task test` runs
+ * `tests/support/run_suites.ts`, which starts the cluster, migrates the template database
+ * {@linkcode TEMPLATE_DATABASE} once, passes the superuser's connection string to every test
+ * file in {@linkcode SHARED_CLUSTER_ENV} and stops the cluster after the run. Each suite then
+ * gets a database of its own, copied from the template (`create database ... template
+ * beacon_template`: a few hundred milliseconds instead of an initdb and every migration).
+ * A test file run on its own (`deno test -A tests/x_test.ts`) has no shared cluster: each
+ * database then comes with a cluster of its own, prepared the same way and stopped with it.
+ *
+ * Which suites keep a cluster of their own ({@linkcode startOwnMigratedPostgres15}): the
+ * outage test, which stops and restarts the server under a running Beacon (that would cut
+ * off every other suite), the benchmarks, which change server settings, and the start of a
+ * role without rights in tests/postgres_migrate_test.ts (`startPostgres15`), which needs a
+ * server where Beacon's cluster-wide roles do not exist yet. The pgTAP suite
+ * needs pg_cron, which exists only in the database its scheduler runs in (the cluster's
+ * `postgres`): it migrates that one ({@linkcode startMigratedPostgres15} with `pgCron`).
  *
  * @module
  */
@@ -8,29 +24,170 @@ import { openPostgres } from "../../database/postgres.ts";
 import { openPglite } from "../../database/pglite.ts";
 import { applyBootstrap, applyMigrations } from "../../database/migrate.ts";
 import type { Database } from "../../database/mod.ts";
-import { type Postgres15, startPostgres15 } from "./postgres15.ts";
+import {
+  createPlatformDatabase,
+  dropDatabase,
+  type Postgres15,
+  startPostgres15,
+} from "./postgres15.ts";
+
+/** The migrated database every suite's database is copied from. */
+export const TEMPLATE_DATABASE = "beacon_template";
 
 /**
- * Starts a PostgreSQL 15 cluster and applies the bootstrap (as the cluster's superuser)
- * and the migrations (as `postgres`, who is not a superuser, as on Supabase).
+ * The environment variable that carries the shared cluster's superuser connection string
+ * (to its `postgres` database) from `tests/support/run_suites.ts` to the test files.
+ */
+export const SHARED_CLUSTER_ENV = "BEACON_TEST_POSTGRES";
+
+/** A PostgreSQL 15 database of one suite. */
+export interface Postgres15Database {
+  /** The port its cluster listens on (127.0.0.1). */
+  port: number;
+  /** The database's name. */
+  database: string;
+  /** Connection string for `postgres`, the migration role. */
+  url: string;
+  /** Connection string for the cluster's superuser, to this database. */
+  adminUrl: string;
+  /** Connects as `postgres`. */
+  connect(): Database;
+  /** Drops the database (or stops the cluster it came with). Call it in a `finally`. */
+  stop(): Promise<void>;
+}
+
+/** Applies the bootstrap (as the superuser) and the migrations (as `postgres`). */
+async function migrate(urls: { url: string; adminUrl: string }): Promise<void> {
+  const admin = openPostgres(urls.adminUrl, { max: 1 });
+  try {
+    await applyBootstrap(admin);
+  } finally {
+    await admin.close();
+  }
+  const db = openPostgres(urls.url, { max: 1 });
+  try {
+    await applyMigrations(db, { bootstrap: "never" });
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Creates and migrates {@linkcode TEMPLATE_DATABASE} in a new cluster, and leaves no
+ * connection to it (a template cannot be copied while anyone is connected).
+ *
+ * @param pg The cluster.
+ */
+export async function prepareTemplate(pg: Postgres15): Promise<void> {
+  await migrate(await createPlatformDatabase(pg.adminUrl, TEMPLATE_DATABASE));
+}
+
+/** The shared cluster's superuser connection string, when this run has one. */
+function sharedClusterUrl(): string | null {
+  return Deno.env.get(SHARED_CLUSTER_ENV) || null;
+}
+
+let copies = 0;
+
+/** A database name no other suite of this run picks: the process id and a counter. */
+function uniqueName(): string {
+  copies++;
+  return `beacon_test_${Deno.pid}_${copies}`;
+}
+
+function describe(
+  urls: { url: string; adminUrl: string },
+  stop: () => Promise<void>,
+): Postgres15Database {
+  const url = new URL(urls.url);
+  return {
+    port: Number(url.port),
+    database: url.pathname.slice(1),
+    url: urls.url,
+    adminUrl: urls.adminUrl,
+    connect: () => openPostgres(urls.url),
+    stop,
+  };
+}
+
+/**
+ * Gives the suite a migrated PostgreSQL 15 database of its own: a copy of the template in the
+ * shared cluster, or, without one, a new cluster prepared the same way. With `pgCron`, the
+ * cluster's `postgres` database instead, where pg_cron schedules the nightly job, migrated
+ * now: one suite at a time may use it, so only the pgTAP suite does, and its tests roll back.
+ *
+ * @param options Whether the suite needs pg_cron.
+ * @returns The database and a connection to it as `postgres` (close it before `stop()`).
+ */
+export async function startMigratedPostgres15(
+  options: { pgCron?: boolean } = {},
+): Promise<{ pg: Postgres15Database; db: Database }> {
+  const shared = sharedClusterUrl();
+  let pg: Postgres15Database;
+  if (shared) {
+    if (options.pgCron) {
+      const url = new URL(shared);
+      url.username = "postgres";
+      pg = describe({ url: url.href, adminUrl: shared }, () => Promise.resolve());
+      await migrate(pg);
+    } else {
+      const name = uniqueName();
+      const urls = await createPlatformDatabase(shared, name, { template: TEMPLATE_DATABASE });
+      pg = describe(urls, () => dropDatabase(shared, name));
+    }
+  } else {
+    const cluster = await startPostgres15();
+    try {
+      if (options.pgCron) {
+        pg = describe(cluster, cluster.stop);
+        await migrate(pg);
+      } else {
+        await prepareTemplate(cluster);
+        const urls = await createPlatformDatabase(cluster.adminUrl, uniqueName(), {
+          template: TEMPLATE_DATABASE,
+        });
+        pg = describe(urls, cluster.stop);
+      }
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+  return { pg, db: pg.connect() };
+}
+
+/**
+ * Gives the suite an empty PostgreSQL 15 database of its own, as the Supabase platform hands
+ * one over: nothing of Beacon's applied yet.
+ *
+ * @returns The database.
+ */
+export async function startEmptyPostgres15(): Promise<Postgres15Database> {
+  const shared = sharedClusterUrl();
+  if (shared) {
+    const name = uniqueName();
+    return describe(await createPlatformDatabase(shared, name), () => dropDatabase(shared, name));
+  }
+  const cluster = await startPostgres15();
+  return describe(cluster, cluster.stop);
+}
+
+/**
+ * Starts a PostgreSQL 15 cluster of the suite's own and applies the bootstrap (as the
+ * cluster's superuser) and the migrations (as `postgres`, who is not a superuser, as on
+ * Supabase) to its `postgres` database. For suites that stop the server or change its
+ * settings; everything else uses {@linkcode startMigratedPostgres15}.
  *
  * @param options Server settings over the harness's defaults.
  * @returns The cluster and a connection as `postgres`.
  */
-export async function startMigratedPostgres15(
+export async function startOwnMigratedPostgres15(
   options: { settings?: Record<string, string> } = {},
 ): Promise<{ pg: Postgres15; db: Database }> {
   const pg = await startPostgres15(options);
   try {
-    const admin = openPostgres(pg.adminUrl, { max: 1 });
-    try {
-      await applyBootstrap(admin);
-    } finally {
-      await admin.close();
-    }
-    const db = pg.connect();
-    await applyMigrations(db, { bootstrap: "never" });
-    return { pg, db };
+    await migrate(pg);
+    return { pg, db: pg.connect() };
   } catch (error) {
     await pg.stop();
     throw error;
