@@ -2,9 +2,10 @@
  * Migrated databases for tests: an in-memory PGlite, or a PostgreSQL 15 database.
  *
  * PostgreSQL suites share one cluster per test run. `deno task test` runs
- * `tests/support/run_suites.ts`, which starts the cluster, migrates the template database
- * {@linkcode TEMPLATE_DATABASE} once, passes the superuser's connection string to every test
- * file in {@linkcode SHARED_CLUSTER_ENV} and stops the cluster after the run. Each suite then
+ * `tests/support/run_suites.ts`, which starts the cluster and migrates the template database
+ * {@linkcode TEMPLATE_DATABASE} once while `deno test` type-checks, hands the superuser's
+ * connection string to every test file through {@linkcode SHARED_CLUSTER_ENV}, and stops the
+ * cluster after the run. Each suite then
  * gets a database of its own, copied from the template (`create database ... template
  * beacon_template`: a few hundred milliseconds instead of an initdb and every migration).
  * A test file run on its own (`deno test -A tests/x_test.ts`) has no shared cluster: each
@@ -35,8 +36,9 @@ import {
 export const TEMPLATE_DATABASE = "beacon_template";
 
 /**
- * The environment variable that carries the shared cluster's superuser connection string
- * (to its `postgres` database) from `tests/support/run_suites.ts` to the test files.
+ * The environment variable that names the folder where `tests/support/run_suites.ts` puts
+ * the shared cluster's superuser connection string (file `url`, to its `postgres` database)
+ * once the template is migrated, or why the cluster could not start (file `error`).
  */
 export const SHARED_CLUSTER_ENV = "BEACON_TEST_POSTGRES";
 
@@ -82,9 +84,38 @@ export async function prepareTemplate(pg: Postgres15): Promise<void> {
   await migrate(await createPlatformDatabase(pg.adminUrl, TEMPLATE_DATABASE));
 }
 
-/** The shared cluster's superuser connection string, when this run has one. */
-function sharedClusterUrl(): string | null {
-  return Deno.env.get(SHARED_CLUSTER_ENV) || null;
+/** How long a suite waits for the shared cluster to be ready. */
+const SHARED_CLUSTER_WAIT_MS = 120_000;
+
+async function readIfThere(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * The shared cluster's superuser connection string, once `run_suites.ts` has it ready, or
+ * null when this run has no shared cluster.
+ */
+async function sharedClusterUrl(): Promise<string | null> {
+  const handover = Deno.env.get(SHARED_CLUSTER_ENV);
+  if (!handover) return null;
+  const until = Date.now() + SHARED_CLUSTER_WAIT_MS;
+  while (true) {
+    const url = await readIfThere(`${handover}/url`);
+    if (url) return url.trim();
+    const error = await readIfThere(`${handover}/error`);
+    if (error !== null) throw new Error(`the suites' PostgreSQL 15 did not start: ${error}`);
+    if (Date.now() > until) {
+      throw new Error(
+        `the suites' PostgreSQL 15 was not ready within ${SHARED_CLUSTER_WAIT_MS} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 let copies = 0;
@@ -122,7 +153,7 @@ function describe(
 export async function startMigratedPostgres15(
   options: { pgCron?: boolean } = {},
 ): Promise<{ pg: Postgres15Database; db: Database }> {
-  const shared = sharedClusterUrl();
+  const shared = await sharedClusterUrl();
   let pg: Postgres15Database;
   if (shared) {
     if (options.pgCron) {
@@ -163,7 +194,7 @@ export async function startMigratedPostgres15(
  * @returns The database.
  */
 export async function startEmptyPostgres15(): Promise<Postgres15Database> {
-  const shared = sharedClusterUrl();
+  const shared = await sharedClusterUrl();
   if (shared) {
     const name = uniqueName();
     return describe(await createPlatformDatabase(shared, name), () => dropDatabase(shared, name));

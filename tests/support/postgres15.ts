@@ -235,6 +235,7 @@ export async function startPostgres15(
     "supabase_admin",
     "-E",
     "UTF8",
+    "--no-sync", // a throwaway cluster: nothing to wait for the disk for
   ], {
     asPostgres: true,
   });

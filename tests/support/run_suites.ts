@@ -1,9 +1,10 @@
 /**
- * `deno task test`: starts the one PostgreSQL 15 cluster the suites share, migrates the
- * template their databases are copied from, runs the command given (`deno test -A
- * --parallel` and whatever `deno task test` was given after it) with the cluster's
- * connection string in `BEACON_TEST_POSTGRES`, then stops the cluster and exits as the
- * command did.
+ * `deno task test`: starts the one PostgreSQL 15 cluster the suites share and migrates the
+ * template their databases are copied from, while it runs the command given (`deno test -A
+ * --parallel` and whatever `deno task test` was given after it); then stops the cluster and
+ * exits as the command did. The command gets a folder in `BEACON_TEST_POSTGRES` where the
+ * cluster's superuser connection string appears (file `url`) once the template is ready, or
+ * why it could not start (file `error`): the cluster starts while `deno test` type-checks.
  *
  * Why a wrapper: `deno test --parallel` runs the test files in processes of their own, and
  * none of them knows whether it is the last; the process around them does. The cluster is
@@ -34,21 +35,25 @@ export async function runSuites(command: string[]): Promise<number> {
   const [program, ...args] = command;
   if (!program) throw new Error("usage: run_suites.ts deno test [options] [files]");
   let cluster: Postgres15 | null = null;
+  let prepared: Promise<void> = Promise.resolve();
   const env: Record<string, string> = {};
+  const handover = await Deno.makeTempDir({ prefix: "beacon-suites-" });
   if ((await missingPostgres15()).length === 0) {
+    // The cluster starts while `deno test` type-checks; suites wait for its URL to appear.
+    env[SHARED_CLUSTER_ENV] = handover;
     const started = performance.now();
-    cluster = await startPostgres15();
-    try {
+    prepared = (async () => {
+      cluster = await startPostgres15();
       await prepareTemplate(cluster);
-    } catch (error) {
-      await cluster.stop();
-      throw error;
-    }
-    env[SHARED_CLUSTER_ENV] = cluster.adminUrl;
-    console.error(
-      `PostgreSQL 15 for the suites on port ${cluster.port}, template migrated in ${
-        Math.round(performance.now() - started)
-      } ms`,
+      await Deno.writeTextFile(`${handover}/url.partial`, cluster.adminUrl);
+      await Deno.rename(`${handover}/url.partial`, `${handover}/url`);
+      console.error(
+        `PostgreSQL 15 for the suites on port ${cluster.port}, template migrated in ${
+          Math.round(performance.now() - started)
+        } ms`,
+      );
+    })().catch((error) =>
+      Deno.writeTextFile(`${handover}/error`, error instanceof Error ? error.message : `${error}`)
     );
   }
   const child = new Deno.Command(program === "deno" ? Deno.execPath() : program, {
@@ -76,7 +81,9 @@ export async function runSuites(command: string[]): Promise<number> {
     return (await child.status).code; // 128 + the signal's number when one ended it
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-    await cluster?.stop();
+    await prepared;
+    await (cluster as Postgres15 | null)?.stop();
+    await Deno.remove(handover, { recursive: true });
   }
 }
 
