@@ -118,12 +118,12 @@ async function sharedClusterUrl(): Promise<string | null> {
   }
 }
 
-let copies = 0;
-
-/** A database name no other suite of this run picks: the process id and a counter. */
+/**
+ * A database name no other suite of this run picks. Not the process id: `deno test
+ * --parallel` may run several test files in one process.
+ */
 function uniqueName(): string {
-  copies++;
-  return `beacon_test_${Deno.pid}_${copies}`;
+  return `beacon_test_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 function describe(
