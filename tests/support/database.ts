@@ -126,7 +126,8 @@ function uniqueName(): string {
   return `beacon_test_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
-function describe(
+/** What a suite holds of its database. */
+function handle(
   urls: { url: string; adminUrl: string },
   stop: () => Promise<void>,
 ): Postgres15Database {
@@ -159,25 +160,25 @@ export async function startMigratedPostgres15(
     if (options.pgCron) {
       const url = new URL(shared);
       url.username = "postgres";
-      pg = describe({ url: url.href, adminUrl: shared }, () => Promise.resolve());
+      pg = handle({ url: url.href, adminUrl: shared }, () => Promise.resolve());
       await migrate(pg);
     } else {
       const name = uniqueName();
       const urls = await createPlatformDatabase(shared, name, { template: TEMPLATE_DATABASE });
-      pg = describe(urls, () => dropDatabase(shared, name));
+      pg = handle(urls, () => dropDatabase(shared, name));
     }
   } else {
     const cluster = await startPostgres15();
     try {
       if (options.pgCron) {
-        pg = describe(cluster, cluster.stop);
+        pg = handle(cluster, cluster.stop);
         await migrate(pg);
       } else {
         await prepareTemplate(cluster);
         const urls = await createPlatformDatabase(cluster.adminUrl, uniqueName(), {
           template: TEMPLATE_DATABASE,
         });
-        pg = describe(urls, cluster.stop);
+        pg = handle(urls, cluster.stop);
       }
     } catch (error) {
       await cluster.stop();
@@ -197,10 +198,10 @@ export async function startEmptyPostgres15(): Promise<Postgres15Database> {
   const shared = await sharedClusterUrl();
   if (shared) {
     const name = uniqueName();
-    return describe(await createPlatformDatabase(shared, name), () => dropDatabase(shared, name));
+    return handle(await createPlatformDatabase(shared, name), () => dropDatabase(shared, name));
   }
   const cluster = await startPostgres15();
-  return describe(cluster, cluster.stop);
+  return handle(cluster, cluster.stop);
 }
 
 /**
