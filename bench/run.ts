@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { startMigratedPostgres15 } from "../tests/support/database.ts";
+import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import { openMigratedPglite } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
@@ -226,7 +226,7 @@ if (import.meta.main) {
   const started = performance.now();
   const log = (line: string) =>
     console.error(`[bench ${Math.round((performance.now() - started) / 1000)}s] ${line}`);
-  const { pg, db } = await startMigratedPostgres15({
+  const { pg, db } = await startOwnMigratedPostgres15({
     settings: {
       fsync: "on",
       shared_buffers: "2GB",

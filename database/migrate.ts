@@ -54,28 +54,85 @@ const BOOTSTRAP_MARKER = /beacon-bootstrap:(\d+)/;
 /** The version `database/bootstrap.sql` writes into its marker; raise it when the file changes. */
 export const BOOTSTRAP_VERSION = 1;
 
+/** How a migration file must be named: `YYYYMMDDHHMMSS_topic.sql`, the topic in snake_case. */
+export const MIGRATION_FILE_NAME = /^(\d{14})_([a-z0-9][a-z0-9_]*)\.sql$/;
+
+/** A file in the migrations folder that is not a migration Beacon can apply. */
+export class MigrationFileError extends Error {
+  /** The file's name. */
+  readonly file: string;
+
+  /**
+   * @param file The file's name.
+   * @param problem What is wrong with it.
+   */
+  constructor(file: string, problem: string) {
+    super(`migration file ${file}: ${problem}`);
+    this.name = "MigrationFileError";
+    this.file = file;
+  }
+}
+
+/** Whether 14 digits are a real UTC date and time (no month 13, no 31 June, no 24:00). */
+function isTimestamp(version: string): boolean {
+  const [year, month, day, hour, minute, second] = [0, 4, 6, 8, 10, 12].map((at, i) =>
+    Number(version.slice(at, i === 0 ? 4 : at + 2))
+  );
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day && date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+}
+
 /**
- * Reads the migration files of a folder, oldest first.
+ * Reads the migration files of a folder, oldest first. Every entry of the folder but hidden
+ * ones (a name starting with `.`, such as `.gitkeep`) must be a file named
+ * `YYYYMMDDHHMMSS_topic.sql` ({@linkcode MIGRATION_FILE_NAME}) with a real UTC timestamp, and
+ * no two may share a timestamp: anything else is a {@linkcode MigrationFileError}, because a
+ * migration that is silently skipped never runs.
  *
  * @param dir The folder.
  * @returns The migrations.
+ * @throws {MigrationFileError} For the first badly named file or shared version, in name order.
  */
 export async function readMigrations(
   dir: string | URL = DEFAULT_MIGRATIONS_DIR,
 ): Promise<Migration[]> {
   const base = typeof dir === "string" ? dir.replace(/\/?$/, "/") : dir;
-  const migrations: Migration[] = [];
+  const entries: Deno.DirEntry[] = [];
   for await (const entry of Deno.readDir(base)) {
-    const match = /^(\d{14})_(.+)\.sql$/.exec(entry.name);
-    if (!entry.isFile || !match) continue;
-    const url = typeof base === "string" ? `${base}${entry.name}` : new URL(entry.name, base);
-    migrations.push({
-      version: match[1],
-      name: match[2],
-      sql: await Deno.readTextFile(url),
-    });
+    if (!entry.name.startsWith(".")) entries.push(entry);
   }
-  return migrations.sort((a, b) => a.version.localeCompare(b.version));
+  entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const migrations: Migration[] = [];
+  const seen = new Map<string, string>();
+  for (const entry of entries) {
+    const match = MIGRATION_FILE_NAME.exec(entry.name);
+    if (!entry.isFile || !match) {
+      throw new MigrationFileError(
+        entry.name,
+        "not named YYYYMMDDHHMMSS_topic.sql (a UTC timestamp, then the topic in lower-case snake_case); rename it or move it out of the migrations folder",
+      );
+    }
+    const [, version, name] = match;
+    if (!isTimestamp(version)) {
+      throw new MigrationFileError(
+        entry.name,
+        `${version} is not a real UTC date and time (YYYYMMDDHHMMSS)`,
+      );
+    }
+    const other = seen.get(version);
+    if (other) {
+      throw new MigrationFileError(
+        entry.name,
+        `shares its version ${version} with ${other}; give it a later timestamp`,
+      );
+    }
+    seen.set(version, entry.name);
+    const url = typeof base === "string" ? `${base}${entry.name}` : new URL(entry.name, base);
+    migrations.push({ version, name, sql: await Deno.readTextFile(url) });
+  }
+  return migrations;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser } from "../tests/support/app.ts";
+import { createSharedTestApp, createUser } from "../tests/support/app.ts";
 
-const t = await createTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
 const admin = await createUser(t.db, "admin@headers.test", true);
 
 function nonceOf(res: Response): string {
@@ -68,11 +68,4 @@ Deno.test("HSTS only over HTTPS: behind a trusted proxy that says so, not when a
     remoteAddr: { hostname: "192.0.2.1" },
   });
   assert.equal(spoofed.headers.get("strict-transport-security"), null);
-});
-
-Deno.test({
-  name: "close the test database",
-  fn: () => t.close(),
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

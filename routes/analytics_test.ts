@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser } from "../tests/support/app.ts";
+import { createSharedTestApp, createUser } from "../tests/support/app.ts";
 import { addDays, todayUtc } from "../analytics/days.ts";
 
-const t = await createTestApp();
+const t = await createSharedTestApp();
 const sam = await createUser(t.db, "sam@pages.test", true);
 
 async function page(path: string) {
@@ -116,11 +116,4 @@ Deno.test("the 403 page offers no links to pages the viewer cannot open", async 
   const html = await res.text();
   assert.doesNotMatch(html, /href="\/analytics(\/events)?"/);
   assert.match(html, /Sign out/);
-});
-
-Deno.test({
-  name: "close the test database",
-  fn: () => t.close(),
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createTestApp } from "../tests/support/app.ts";
+import { createSharedTestApp, createTestApp } from "../tests/support/app.ts";
 import { safeNext } from "./login.tsx";
 
-const t = await createTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
 /** Where app.request's requests come from, as Deno.serve would tell the app. */
 const FROM_CLIENT = { remoteAddr: { hostname: "192.0.2.10" } };
 const FROM_PROXY = { remoteAddr: { hostname: "10.0.0.2" } };
@@ -291,11 +291,4 @@ Deno.test("behind a trusted proxy each client is limited by its own address, not
     "a hop the client wrote itself does not change its address",
   );
   assert.equal((await attempt("nobody9@proxy.test", "203.0.113.5")).status, 401, "another client");
-});
-
-Deno.test({
-  name: "close the test database",
-  fn: () => t.close(),
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

@@ -6,10 +6,8 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
 import { buildIslands } from "../hydration/build.ts";
+import { startTestBeacon } from "./support/beacon.ts";
 import {
   launchChromium,
   missingChromium,
@@ -35,18 +33,11 @@ Deno.test({
     assert.deepEqual(missing, []);
     const islandsDir = await Deno.makeTempDir({ prefix: "beacon-e2e-islands-" });
     const sizes = await buildIslands({ outDir: islandsDir });
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "embedded", dataDir: "memory://" },
-        seedDemoData: true,
-        nightly: "never",
-        ingestKey: "bk_e2e_ingest_key_0123456789",
-        islandsDir,
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const beacon = await startTestBeacon({
+      seedDemoData: true,
+      ingestKey: "bk_e2e_ingest_key_0123456789",
+      islandsDir,
+    });
     await beacon.db.query("select analytics.run_daily_aggregation()");
     await beacon.db.query(
       "select beacon.create_user('olive@example.com', 'olive-password', false)",

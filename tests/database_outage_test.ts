@@ -4,11 +4,9 @@
  * time, and afterwards they work again without restarting Beacon.
  */
 import assert from "node:assert/strict";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
-import { startMigratedPostgres15 } from "./support/database.ts";
+import { startOwnMigratedPostgres15 } from "./support/database.ts";
+import { startTestBeacon } from "./support/beacon.ts";
 
 const INGEST_KEY = "bk_outage_test_key_0123456789";
 /** The issue asks for about 2 s; the bound is generous for a busy machine. */
@@ -28,19 +26,12 @@ Deno.test({
   ignore: skipWithoutPostgres15(missing),
   async fn() {
     assert.deepEqual(missing, [], `missing: ${missing.join(", ")}`);
-    const { pg, db: migrated } = await startMigratedPostgres15();
+    const { pg, db: migrated } = await startOwnMigratedPostgres15();
     await migrated.close();
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "postgres", url: pg.url },
-        seedDemoData: false,
-        ingestKey: INGEST_KEY,
-        nightly: "never",
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const beacon = await startTestBeacon({
+      database: { kind: "postgres", url: pg.url },
+      ingestKey: INGEST_KEY,
+    });
     const health = () => timed(() => fetch(`${beacon.url}/api/v1/health`));
     const ingest = () =>
       timed(() =>

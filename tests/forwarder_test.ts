@@ -11,6 +11,7 @@ import { openPostgres } from "../database/postgres.ts";
 import { silentLogger } from "../log/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
+import { runSteps, type Steps, waitFor } from "./support/steps.ts";
 
 const FAST = {
   batchSize: 50,
@@ -37,19 +38,6 @@ function recorder(name: string, failing: () => boolean = () => false) {
     },
   };
   return { plugin, received, calls: () => calls, shutdowns: () => shutdowns };
-}
-
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = 5000,
-) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function insertEvents(
@@ -189,21 +177,19 @@ async function resumesAfterRestart(db: Database) {
   }
 }
 
+/** The steps both databases run, in this order: each counts on the events of the ones before. */
+function onBothDatabases(db: Database): Steps {
+  return {
+    "every event reaches the plugin, in order": () => deliversEverythingInOrder(db),
+    "a failing plugin is retried and holds up no other": () => retriesAndIsolatesFailures(db),
+    "a restart resumes from the stored cursor": () => resumesAfterRestart(db),
+  };
+}
+
 Deno.test("forwarder on PGlite: in order, retried, isolated, resumed after a restart", async (t) => {
   const db = await openMigratedPglite();
   try {
-    await t.step(
-      "every event reaches the plugin, in order",
-      () => deliversEverythingInOrder(db),
-    );
-    await t.step(
-      "a failing plugin is retried and holds up no other",
-      () => retriesAndIsolatesFailures(db),
-    );
-    await t.step(
-      "a restart resumes from the stored cursor",
-      () => resumesAfterRestart(db),
-    );
+    await runSteps(t, onBothDatabases(db));
   } finally {
     await db.close();
   }
@@ -217,18 +203,7 @@ Deno.test({
     assert.deepEqual(missing, []);
     const { pg, db } = await startMigratedPostgres15();
     try {
-      await t.step(
-        "every event reaches the plugin, in order",
-        () => deliversEverythingInOrder(db),
-      );
-      await t.step(
-        "a failing plugin is retried and holds up no other",
-        () => retriesAndIsolatesFailures(db),
-      );
-      await t.step(
-        "a restart resumes from the stored cursor",
-        () => resumesAfterRestart(db),
-      );
+      await runSteps(t, onBothDatabases(db));
       await t.step(
         "an event whose transaction commits after a later one is not skipped",
         async () => {

@@ -23,7 +23,7 @@ Deno.test({
     files.sort();
     assert.ok(files.length > 0, "no pgTAP files found");
 
-    const { pg, db } = await startMigratedPostgres15();
+    const { pg, db } = await startMigratedPostgres15({ pgCron: true });
     try {
       await db.close();
       for (const file of files) {
@@ -39,7 +39,7 @@ Deno.test({
               "-U",
               "postgres",
               "-d",
-              "postgres",
+              pg.database,
               `${TESTS_DIR}${file}`,
             ],
             stdout: "piped",

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { openPostgres } from "../database/postgres.ts";
 import { applyBootstrap, applyMigrations, readMigrations } from "../database/migrate.ts";
 import { missingPostgres15, skipWithoutPostgres15, startPostgres15 } from "./support/postgres15.ts";
+import { startEmptyPostgres15 } from "./support/database.ts";
 
 const missing = await missingPostgres15();
 
@@ -14,7 +15,7 @@ Deno.test({
   ignore: skipWithoutPostgres15(missing),
   async fn() {
     assert.deepEqual(missing, [], `missing: ${missing.join(", ")}`);
-    const pg = await startPostgres15();
+    const pg = await startEmptyPostgres15();
     const admin = openPostgres(pg.adminUrl, { max: 1 });
     const first = pg.connect();
     const second = pg.connect();
@@ -49,6 +50,8 @@ Deno.test({
   ignore: skipWithoutPostgres15(missing),
   async fn() {
     assert.deepEqual(missing, [], `missing: ${missing.join(", ")}`);
+    // A server of its own: in the shared one, the template has created Beacon's roles
+    // already, and the first refusal would be another.
     const pg = await startPostgres15();
     try {
       const admin = openPostgres(pg.adminUrl, { max: 1 });

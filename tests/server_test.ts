@@ -13,17 +13,13 @@ import type { Database } from "../database/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { startMigratedPostgres15 } from "./support/database.ts";
 import { fakePostHog, fakeWebhookReceiver } from "./support/fake_services.ts";
+import { waitFor as waitUntil } from "./support/steps.ts";
 
 const INGEST_KEY = "bk_server_test_key_0123456789";
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** A whole Beacon on a busy machine: up to 15 s. */
+const waitFor = (what: string, check: () => boolean | Promise<boolean>) =>
+  waitUntil(what, check, { timeoutMs: 15_000, intervalMs: 50 });
 
 function start(
   database: DatabaseConfig,

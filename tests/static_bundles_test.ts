@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { buildIslands } from "../hydration/build.ts";
 import { IMMUTABLE } from "../hydration/assets.ts";
-import { createTestApp, createUser } from "./support/app.ts";
+import { createSharedTestApp, createUser } from "./support/app.ts";
 
 const islandsDir = await Deno.makeTempDir({ prefix: "beacon-bundles-" });
+Deno.test.afterAll(() => Deno.remove(islandsDir, { recursive: true }));
 await buildIslands({ outDir: islandsDir });
-const t = await createTestApp({ config: { islandsDir } });
+const t = await createSharedTestApp({ config: { islandsDir } });
 const admin = await createUser(t.db, "bundles@pages.test", true);
 
 async function scriptUrls(): Promise<string[]> {
@@ -74,14 +75,4 @@ Deno.test("bundles are sent gzipped or brotli-compressed as accepted, immutable,
     assert.equal(again.status, 304);
     assert.equal(await again.text(), "");
   }
-});
-
-Deno.test({
-  name: "close the bundles test app",
-  fn: async () => {
-    await t.close();
-    await Deno.remove(islandsDir, { recursive: true });
-  },
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

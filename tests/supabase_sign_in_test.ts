@@ -5,9 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
+import { signInThroughForm, startTestBeacon } from "./support/beacon.ts";
 
 const USER_ID = "5b0c9a52-8d3e-4f1a-9c2b-7e6d5c4b3a21";
 
@@ -91,26 +89,18 @@ async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } = {}) {
   };
 }
 
-Deno.test("Supabase mode: sign in through supabase-js; the session keeps the tokens on the server", async () => {
-  const auth = await fakeSupabaseAuth();
-  const beacon = await startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database: { kind: "embedded", dataDir: "memory://" },
-      seedDemoData: false,
-      nightly: "never",
-      ingestKey: "bk_supabase_mode_key_0123456789",
-      auth: {
-        mode: "supabase",
-        url: auth.url,
-        jwksUrl: `${auth.url}/auth/v1/.well-known/jwks.json`,
-        publishableKey: "sb_publishable_test",
-        audience: "authenticated",
-      },
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
+/** Beacon in Supabase mode against the fake Auth, with USER_ID a superuser in it. */
+async function startSupabaseModeBeacon(authUrl: string) {
+  const beacon = await startTestBeacon({
+    ingestKey: "bk_supabase_mode_key_0123456789",
+    auth: {
+      mode: "supabase",
+      url: authUrl,
+      jwksUrl: `${authUrl}/auth/v1/.well-known/jwks.json`,
+      publishableKey: "sb_publishable_test",
+      audience: "authenticated",
+    },
+  });
   try {
     await beacon.db.query(
       "insert into auth.users (id, email, created_at) values ($1, 'sam@supabase.test', now())",
@@ -119,24 +109,22 @@ Deno.test("Supabase mode: sign in through supabase-js; the session keeps the tok
     await beacon.db.query("update public.profiles set is_superuser = true where id = $1", [
       USER_ID,
     ]);
-    const form = await fetch(`${beacon.url}/login`);
-    const csrfCookie = form.headers.getSetCookie()[0].split(";")[0];
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
+    return beacon;
+  } catch (error) {
+    await beacon.shutdown();
+    throw error;
+  }
+}
+
+Deno.test("Supabase mode: sign in through supabase-js; the session keeps the tokens on the server", async () => {
+  const auth = await fakeSupabaseAuth();
+  const beacon = await startSupabaseModeBeacon(auth.url);
+  try {
     const signIn = (password: string) =>
-      fetch(`${beacon.url}/login`, {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          cookie: csrfCookie,
-          origin: beacon.url,
-        },
-        body: new URLSearchParams({
-          csrf,
-          email: "sam@supabase.test",
-          password,
-          next: "/analytics",
-        }),
+      signInThroughForm(beacon.url, {
+        email: "sam@supabase.test",
+        password,
+        next: "/analytics",
       });
     const wrong = await signIn("wrong-password");
     assert.equal(wrong.status, 401);
@@ -176,49 +164,12 @@ Deno.test("Supabase mode: sign in through supabase-js; the session keeps the tok
 Deno.test("Supabase mode: a session outlives its access token through the refresh token, and ends with it", async () => {
   // Access tokens that are about to expire: the first request must refresh.
   const auth = await fakeSupabaseAuth({ accessTokenSeconds: 5 });
-  const beacon = await startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database: { kind: "embedded", dataDir: "memory://" },
-      seedDemoData: false,
-      nightly: "never",
-      ingestKey: "bk_supabase_mode_key_0123456789",
-      auth: {
-        mode: "supabase",
-        url: auth.url,
-        jwksUrl: `${auth.url}/auth/v1/.well-known/jwks.json`,
-        publishableKey: "sb_publishable_test",
-        audience: "authenticated",
-      },
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
+  const beacon = await startSupabaseModeBeacon(auth.url);
   try {
-    await beacon.db.query(
-      "insert into auth.users (id, email, created_at) values ($1, 'sam@supabase.test', now())",
-      [USER_ID],
-    );
-    await beacon.db.query("update public.profiles set is_superuser = true where id = $1", [
-      USER_ID,
-    ]);
-    const form = await fetch(`${beacon.url}/login`);
-    const csrfCookie = form.headers.getSetCookie()[0].split(";")[0];
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const signIn = await fetch(`${beacon.url}/login`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: csrfCookie,
-        origin: beacon.url,
-      },
-      body: new URLSearchParams({
-        csrf,
-        email: "sam@supabase.test",
-        password: "right-password",
-        next: "/analytics",
-      }),
+    const signIn = await signInThroughForm(beacon.url, {
+      email: "sam@supabase.test",
+      password: "right-password",
+      next: "/analytics",
     });
     assert.equal(signIn.status, 303);
     await signIn.body?.cancel();

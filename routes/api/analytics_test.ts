@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedTestApp, createUser } from "../../tests/support/app.ts";
 import { parseCsv } from "../../tests/support/browser.ts";
 
-const t = await createTestApp();
+const t = await createSharedTestApp();
 const sam = await createUser(t.db, "sam@api.test", true);
 const olive = await createUser(t.db, "olive@api.test");
 await t.db.query(
@@ -247,11 +247,4 @@ Deno.test("CSV exports neutralise text cells that start with = + - @ tab or CR, 
     await (await get("/api/v1/analytics/timeseries.csv?metric=events&range=7")).text(),
   );
   assert.ok(series.slice(1).every((row) => /^\d+$/.test(row[1])), "counts are plain numbers");
-});
-
-Deno.test({
-  name: "close the test database",
-  fn: () => t.close(),
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
+import {
+  createSharedTestApp,
+  createTestApp,
+  createUser,
+  TEST_INGEST_KEY,
+} from "../../tests/support/app.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
 import type { CheckedEvent } from "../../ingest/event.ts";
 import { storeEvents } from "../../ingest/store.ts";
 
-const t = await createTestApp({
+const t = await createSharedTestApp({
   config: { limits: { maxBatchEvents: 5, maxBodyBytes: 4096 } },
 });
 const alice = await createUser(t.db, "alice@events-route.test");
@@ -378,11 +383,4 @@ Deno.test("bad bearer tokens count as failed credentials too", async () => {
   const res = await postFrom(guesser, { apikey: TEST_INGEST_KEY });
   assert.equal(res.status, 429);
   await res.body?.cancel();
-});
-
-Deno.test({
-  name: "close the test database",
-  fn: () => t.close(),
-  sanitizeResources: false,
-  sanitizeOps: false,
 });

@@ -62,6 +62,41 @@ export async function createTestApp(options: TestAppOptions = {}) {
   };
 }
 
+/**
+ * Builds a test app (see {@linkcode createTestApp}) that all the tests of one file share, and
+ * closes its database once they have all run, through `Deno.test.afterAll`.
+ *
+ * Why `Deno.test.afterAll` and not the alternatives:
+ * - a last `Deno.test("close the test database")` is not a test: it cannot fail, counts as a
+ *   pass, and does not run under `--filter`, so a filtered run leaks the database;
+ * - one `Deno.test` with a `t.step` per case closes in a `finally`, but `--filter` then selects
+ *   only whole files, and the cases stop being tests of their own in the report;
+ * - a `globalThis` `unload` listener runs, but nothing awaits what it starts: the process may
+ *   exit before an asynchronous `close()` has finished.
+ *
+ * `afterAll` runs once after the file's last test, filtered or failed, and is awaited; an
+ * error in it fails the run. Opening happens at the module's top level, outside any test, so
+ * the per-test resource and op sanitizers stay on for every test.
+ *
+ * @param options As for {@linkcode createTestApp}.
+ * @returns The app, its database and a token maker; closing is taken care of.
+ *
+ * @example One app for the file
+ * ```ts
+ * const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+ * Deno.test("the login page answers", async () => {
+ *   assert.equal((await t.app.request("/login")).status, 200);
+ * });
+ * ```
+ */
+export async function createSharedTestApp(
+  options: TestAppOptions = {},
+): Promise<Awaited<ReturnType<typeof createTestApp>>> {
+  const t = await createTestApp(options);
+  Deno.test.afterAll(() => t.close());
+  return t;
+}
+
 /** Creates an auth user (and so a profile); superuser when asked. Returns the id. */
 export async function createUser(
   db: Database,

@@ -123,6 +123,87 @@ async function run(
   return text;
 }
 
+/**
+ * What the Supabase platform sets up in a project's database before any migration runs, for
+ * the database `name` (its superuser connected to it): `postgres` may create in it and in
+ * schema `public`, and extensions live in schema `extensions` (pgTAP among them). pg_cron is
+ * not here: it can only be created in the database its scheduler runs in
+ * (`cron.database_name`, the cluster's `postgres`).
+ *
+ * @param name The database.
+ * @returns The SQL, to run as the cluster's superuser in that database.
+ */
+export function platformSetupSql(name: string): string {
+  return `
+    grant all on database "${name}" to postgres;
+    grant all on schema public to postgres;
+    create schema extensions;
+    grant usage on schema extensions to public;
+    grant create on schema extensions to postgres;
+    create extension pgtap with schema extensions;
+  `;
+}
+
+/**
+ * Creates a database in a running cluster as the Supabase platform would hand it over (see
+ * {@linkcode platformSetupSql}), or as a copy of `template` (which must have no
+ * connections while it is copied). The cluster's superuser owns it.
+ *
+ * @param adminUrl The superuser's connection string to any database of the cluster.
+ * @param name The new database's name (letters, digits and `_`).
+ * @param options A template to copy instead of setting it up.
+ * @returns The new database's connection strings.
+ */
+export async function createPlatformDatabase(
+  adminUrl: string,
+  name: string,
+  options: { template?: string } = {},
+): Promise<{ url: string; adminUrl: string }> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a database name: ${name}`);
+  const withName = (url: string, user: string) => {
+    const u = new URL(url);
+    u.username = user;
+    u.pathname = `/${name}`;
+    return u.href;
+  };
+  const admin = openPostgres(adminUrl, { max: 1 });
+  try {
+    // One statement each: create database cannot run in the transaction of a batch.
+    await admin.exec(
+      `create database "${name}"${options.template ? ` template "${options.template}"` : ""}`,
+    );
+    if (options.template) await admin.exec(`grant all on database "${name}" to postgres`);
+  } finally {
+    await admin.close();
+  }
+  const url = withName(adminUrl, "postgres");
+  const ownAdminUrl = withName(adminUrl, "supabase_admin");
+  if (!options.template) {
+    const inside = openPostgres(ownAdminUrl, { max: 1 });
+    try {
+      await inside.exec(platformSetupSql(name));
+    } finally {
+      await inside.close();
+    }
+  }
+  return { url, adminUrl: ownAdminUrl };
+}
+
+/**
+ * Drops a database, ending the connections still open to it.
+ *
+ * @param adminUrl The superuser's connection string to another database of the cluster.
+ * @param name The database.
+ */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = openPostgres(adminUrl, { max: 1 });
+  try {
+    await admin.exec(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.close();
+  }
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -154,6 +235,7 @@ export async function startPostgres15(
     "supabase_admin",
     "-E",
     "UTF8",
+    "--no-sync", // a throwaway cluster: nothing to wait for the disk for
   ], {
     asPostgres: true,
   });
@@ -196,18 +278,14 @@ export async function startPostgres15(
     const adminUrl = `postgres://supabase_admin@127.0.0.1:${port}/postgres`;
     const admin = openPostgres(adminUrl, { max: 1 });
     try {
-      // What the Supabase platform provides before any project migration runs.
+      // What the Supabase platform provides before any project migration runs: the roles
+      // once for the cluster, the rest in the `postgres` database, where pg_cron lives.
       await admin.exec(`
         create role postgres login createrole createdb bypassrls;
-        grant all on database postgres to postgres;
-        grant all on schema public to postgres;
-        create schema extensions;
-        grant usage on schema extensions to public;
-        grant create on schema extensions to postgres;
-        create extension pgtap with schema extensions;
+        alter role postgres set search_path = "$user", public, extensions;
+        ${platformSetupSql("postgres")}
         create extension pg_cron with schema pg_catalog;
         grant usage on schema cron to postgres;
-        alter role postgres set search_path = "$user", public, extensions;
       `);
     } finally {
       await admin.close();
