@@ -14,6 +14,26 @@ function n(value: number, digits = 1): string {
   return value.toFixed(digits);
 }
 
+function kb(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
+}
+
+/** A target: its name, and "met", "missed" or "not measured at this size", and the figure. */
+type Target = [string, string, string];
+
+/** A target judged from a figure the run may not have reached (a size it did not go to). */
+function target<T>(
+  name: string,
+  figure: T | undefined | null,
+  judge: (figure: T) => [boolean, string],
+): Target {
+  if (figure === undefined || figure === null) {
+    return [name, "not measured at this size", "—"];
+  }
+  const [ok, shown] = judge(figure);
+  return [name, ok ? "met" : "missed", shown];
+}
+
 function table(head: string[], rows: Array<Array<string | number>>): string {
   const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
@@ -27,51 +47,76 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
  */
 export function renderReport(r: Results): string {
   const m = r.machine;
-  const large = r.queries.filter((q: { name: string }) => !q.name.endsWith("@ 1 M"));
-  const largeLabel = large[0]?.name.split("@ ")[1] ?? "large";
+  const largeLabel = r.largeMillions !== undefined
+    ? `${r.largeMillions} M`
+    : r.queries.find((q: { name: string }) => !q.name.endsWith("@ 1 M"))?.name.split("@ ")[1] ??
+      "1 M";
   const find = (name: string) => r.queries.find((q: { name: string }) => q.name === name);
   const batch500 = r.ingestion.find((x: { batch: number }) => x.batch === 500);
   const tsDay = find(`timeseries events, 90 days by day @ ${largeLabel}`);
   const summary = find(`summary() @ ${largeLabel}`);
-  const targets: Array<[string, boolean, string]> = [
-    [
+  const firstLoad = (path: string) =>
+    r.pages.wire?.find((w: { path: string }) => w.path === path)?.first;
+  const heaviestPage = (r.pages.wire ?? []).reduce(
+    (most: { path: string; first: { totalBytes: number } } | undefined, w: typeof most) =>
+      !most || w!.first.totalBytes > most.first.totalBytes ? w : most,
+    undefined,
+  );
+  const targets: Target[] = [
+    target(
       "HTTP batch ingestion at batches of 500 ≥ 40% of COPY",
-      batch500.ratioToCopy >= 0.4,
-      `${(batch500.ratioToCopy * 100).toFixed(0)}% (${n(batch500.eventsPerSecond)} vs ${
-        n(batch500.copyPerSecond)
-      } rows/s)`,
-    ],
-    [
+      batch500,
+      (b) => [
+        b.ratioToCopy >= 0.4,
+        `${(b.ratioToCopy * 100).toFixed(0)}% (${n(b.eventsPerSecond)} vs ${
+          n(b.copyPerSecond)
+        } rows/s)`,
+      ],
+    ),
+    target(
       `timeseries 90 days at ${largeLabel} events: p50 < 20 ms`,
-      tsDay.p50 < 20,
-      `${n(tsDay.p50)} ms`,
-    ],
-    [
+      tsDay,
+      (q) => [q.p50 < 20, `${n(q.p50)} ms`],
+    ),
+    target(
       `timeseries 90 days at ${largeLabel} events: ≥ 100× faster than the raw scan`,
-      tsDay.baseline / tsDay.p50 >= 100,
-      `${n(tsDay.baseline / tsDay.p50, 0)}× (${n(tsDay.baseline)} ms raw)`,
-    ],
-    [`summary() at ${largeLabel} events < 50 ms`, summary.p50 < 50, `${n(summary.p50)} ms p50`],
-    [
+      tsDay,
+      (q) => [q.baseline / q.p50 >= 100, `${n(q.baseline / q.p50, 0)}× (${n(q.baseline)} ms raw)`],
+    ),
+    target(
+      `summary() at ${largeLabel} events < 50 ms`,
+      summary,
+      (q) => [q.p50 < 50, `${n(q.p50)} ms p50`],
+    ),
+    target(
       "one day of 1 M events aggregated < 3 s",
-      r.nightly.day1m < 3000,
-      `${n(r.nightly.day1m / 1000, 2)} s`,
-    ],
-    [
+      r.nightly?.day1m,
+      (ms) => [ms < 3000, `${n(ms / 1000, 2)} s`],
+    ),
+    target(
       `backfill of ${largeLabel} events over 90 days < 60 s`,
-      r.nightly.backfillLarge < 60_000,
-      `${n(r.nightly.backfillLarge / 1000)} s`,
-    ],
-    [
+      r.nightly?.backfillLarge,
+      (ms) => [ms < 60_000, `${n(ms / 1000)} s`],
+    ),
+    target(
       `/analytics rendered < 50 ms p50 at ${largeLabel} events`,
-      r.pages.analyticsP50 < 50,
-      `${n(r.pages.analyticsP50)} ms`,
-    ],
-    [
-      "< 100 KB of JavaScript gzipped per page",
-      r.pages.jsGzipBytes < 100 * 1024,
-      `${(r.pages.jsGzipBytes / 1024).toFixed(1)} KB`,
-    ],
+      r.pages?.analyticsP50,
+      (ms) => [ms < 50, `${n(ms)} ms`],
+    ),
+    target(
+      "< 100 KB on the wire per page, first load (HTML and JavaScript, as Chromium receives them)",
+      heaviestPage,
+      (w) => [
+        w.first.totalBytes < 100 * 1024,
+        `${kb(w.first.totalBytes)} KB, the heaviest page (${w.path})`,
+      ],
+    ),
+    target(
+      "second load of /analytics downloads no JavaScript again",
+      firstLoad("/analytics") &&
+        r.pages.wire.find((w: { path: string }) => w.path === "/analytics"),
+      (w) => [w.second.scriptBytes === 0, `${kb(w.second.scriptBytes)} KB of JavaScript`],
+    ),
   ];
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((
@@ -83,17 +128,19 @@ export function renderReport(r: Results): string {
 Generated by \`deno task bench\` (bench/run.ts) on ${m.date.slice(0, 10)}; raw figures in
 \`bench/results.json\`. Every time is a median (queries: p50 and p95 of 15 runs, after one
 warm-up), and every speed is set against a baseline measured in the same run on the same
-machine, because these machines are shared and noisy: read the ratios first.
+machine, because these machines are shared and noisy: read the ratios first. Every figure
+was measured at commit \`${m.commit ?? "unknown"}\` with ${largeLabel} events as the large size.
 
 ## Machine
 
 ${
-    table(["cpu", "cores", "memory", "PostgreSQL", "Deno"], [[
+    table(["cpu", "cores", "memory", "PostgreSQL", "Deno", "commit measured"], [[
       m.cpu,
       m.cores,
       m.memory,
       m.postgres,
       m.deno,
+      m.commit ?? "unknown",
     ]])
   }
 
@@ -199,9 +246,53 @@ ${
     )
   }
 
-/analytics ships ${
+The bundle files gzipped come to ${
     (r.pages.jsGzipBytes / 1024).toFixed(1)
-  } KB gzipped; /analytics/events and /login ship none.
+  } KB; what a browser receives is below.
+
+### Bytes on the wire
+
+Debian's Chromium loads each page signed in, and its own network log (DevTools protocol) gives the
+bytes of every response as they crossed the wire: headers and the compressed body, with the
+browser's \`accept-encoding\`. First with an empty cache, then a second visit with the cache the
+first one left (JavaScript is served with content-hashed names as \`immutable\`: taken from the
+cache without a request).
+
+${
+    r.pages.wire
+      ? table(
+        [
+          "page",
+          "first load KB",
+          "of which JavaScript KB",
+          "second load KB",
+          "JS downloaded again",
+          "JS revalidated (304)",
+          "JS from cache",
+        ],
+        r.pages.wire.map((
+          w: {
+            path: string;
+            first: { totalBytes: number; scriptBytes: number };
+            second: {
+              totalBytes: number;
+              scriptsDownloaded: number;
+              scriptsRevalidated: number;
+              scriptsFromCache: number;
+            };
+          },
+        ) => [
+          w.path,
+          kb(w.first.totalBytes),
+          kb(w.first.scriptBytes),
+          kb(w.second.totalBytes),
+          w.second.scriptsDownloaded,
+          w.second.scriptsRevalidated,
+          w.second.scriptsFromCache,
+        ]),
+      )
+      : "not measured in this run"
+  }
 
 ## 5. Embedded (PGlite) at 1 M events, against PostgreSQL 15
 
@@ -221,8 +312,10 @@ ${
       ],
       ...r.pglite.queries.map((q: { name: string; p50: number }) => {
         const name = q.name.replace(" @ 1 M (PGlite)", "");
-        const pg = pgQueries.get(name) as number;
-        return [`${name}, p50 ms`, n(q.p50), n(pg), (q.p50 / pg).toFixed(2)];
+        const pg = pgQueries.get(name) as number | undefined;
+        return pg === undefined
+          ? [`${name}, p50 ms`, n(q.p50), "not measured", "—"]
+          : [`${name}, p50 ms`, n(q.p50), n(pg), (q.p50 / pg).toFixed(2)];
       }),
     ])
   }
@@ -232,8 +325,42 @@ ${
 ${
     table(
       ["target", "result", "figure"],
-      targets.map(([name, ok, figure]) => [name, ok ? "met" : "missed", figure]),
+      targets,
     )
   }
 `;
+}
+
+/** Where {@linkcode saveResults} writes. */
+export interface SaveTargets {
+  /** The raw figures (bench/results.json). */
+  resultsFile: string | URL;
+  /** The report (BENCHMARKS.md). */
+  reportFile: string | URL;
+}
+
+/**
+ * Writes the raw figures first, then the report. A report that fails to render costs no
+ * figure: they are already written, and printed to stdout as well.
+ *
+ * @param results What `bench/run.ts` collected.
+ * @param targets Where to write.
+ * @returns Whether the report was written.
+ */
+export async function saveResults(results: Results, targets: SaveTargets): Promise<boolean> {
+  await Deno.writeTextFile(targets.resultsFile, JSON.stringify(results, null, 2) + "\n");
+  let report: string;
+  try {
+    report = renderReport(results);
+  } catch (error) {
+    console.log(JSON.stringify(results, null, 2));
+    console.error(
+      `the report could not be rendered; bench/results.json holds the figures: ${
+        (error as Error).stack ?? error
+      }`,
+    );
+    return false;
+  }
+  await Deno.writeTextFile(targets.reportFile, report);
+  return true;
 }

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { renderReport, saveResults } from "./report.ts";
+
+// The figures of the last full run (10 M events), as bench/run.ts wrote them.
+const full = JSON.parse(await Deno.readTextFile(new URL("./results.json", import.meta.url)));
+
+/** The same run as if it had stopped at 1 M events: no rows for a larger size. */
+function oneMillionRun() {
+  const r = structuredClone(full);
+  r.largeMillions = 1;
+  r.queries = r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M"));
+  r.nightly.backfillLarge = r.nightly.backfill1m;
+  return r;
+}
+
+function targetRow(report: string, start: string): string {
+  const row = report.split("\n").find((line) => line.startsWith(`| ${start}`));
+  assert.ok(row, `no target row starting "${start}"`);
+  return row;
+}
+
+Deno.test("a 1 M run renders a whole report, its targets judged at 1 M", () => {
+  const report = renderReport(oneMillionRun());
+  assert.match(report, /## Targets/);
+  assert.match(targetRow(report, "timeseries 90 days at 1 M events: p50"), /\| (met|missed) \|/);
+  assert.match(targetRow(report, "summary() at 1 M events"), /\| (met|missed) \|/);
+});
+
+Deno.test("a target whose figure the run did not reach says not measured at this size", () => {
+  const r = oneMillionRun();
+  r.queries = r.queries.filter((q: { name: string }) => !q.name.startsWith("summary()"));
+  delete r.nightly.day1m;
+  const report = renderReport(r);
+  assert.match(targetRow(report, "summary() at 1 M events"), /not measured at this size/);
+  assert.match(targetRow(report, "one day of 1 M events aggregated"), /not measured at this size/);
+});
+
+Deno.test("the report names the commit measured, and bytes on the wire when measured", () => {
+  const r = oneMillionRun();
+  r.machine.commit = "0123456789ab";
+  r.pages.wire = [{
+    path: "/analytics",
+    first: { totalBytes: 84_000, scriptBytes: 66_000 },
+    second: {
+      totalBytes: 17_000,
+      scriptBytes: 0,
+      scriptsDownloaded: 0,
+      scriptsRevalidated: 0,
+      scriptsFromCache: 3,
+    },
+  }];
+  const report = renderReport(r);
+  assert.match(report, /measured at commit `0123456789ab`/);
+  assert.match(report, /\| \/analytics \| 82\.0 \| 64\.5 \| 16\.6 \| 0 \| 0 \| 3 \|/);
+  assert.match(targetRow(report, "< 100 KB on the wire per page"), /\| met \| 82\.0 KB/);
+  assert.match(targetRow(report, "second load of /analytics"), /\| met \|/);
+});
+
+Deno.test("a report that fails to render still leaves the figures written and printed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const broken = { ...oneMillionRun(), ingestion: "not a list" };
+    const printed: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (line: string) => printed.push(line);
+    console.error = () => {};
+    let reported: boolean;
+    try {
+      reported = await saveResults(broken, {
+        resultsFile: `${dir}/results.json`,
+        reportFile: `${dir}/BENCHMARKS.md`,
+      });
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    assert.equal(reported, false);
+    const saved = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+    assert.deepEqual(saved.queries, broken.queries);
+    assert.ok(printed.some((line) => line.includes('"queries"')), "the raw figures were printed");
+    await assert.rejects(Deno.stat(`${dir}/BENCHMARKS.md`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
