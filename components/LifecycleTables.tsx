@@ -21,14 +21,14 @@ export function LifecycleTable(props: { buckets: LifecycleBucket[] }) {
       <thead>
         <tr>
           <th scope="col">Bucket</th>
-          {LIFECYCLE_STATUSES.map((s) => <th scope="col" class="num">{s.label}</th>)}
+          {LIFECYCLE_STATUSES.map((s) => <th key={s.key} scope="col" class="num">{s.label}</th>)}
         </tr>
       </thead>
       <tbody>
         {props.buckets.map((b) => (
           <tr>
             <th scope="row" class="date">{b.start}</th>
-            {LIFECYCLE_STATUSES.map((s) => <td class="num">{b[s.key]}</td>)}
+            {LIFECYCLE_STATUSES.map((s) => <td key={s.key} class="num">{b[s.key]}</td>)}
           </tr>
         ))}
       </tbody>

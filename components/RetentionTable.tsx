@@ -34,7 +34,7 @@ export function RetentionTable(props: RetentionTableProps) {
         <tr>
           <th scope="col">Cohort ({props.period} of first event)</th>
           <th scope="col" class="num">Persons</th>
-          {offsets.map((k) => <th scope="col" class="num">{`${props.period} ${k}`}</th>)}
+          {offsets.map((k) => <th key={k} scope="col" class="num">{`${props.period} ${k}`}</th>)}
         </tr>
       </thead>
       <tbody>
@@ -44,9 +44,10 @@ export function RetentionTable(props: RetentionTableProps) {
             <td class="num">{cells[0]?.cohortSize ?? 0}</td>
             {offsets.map((k) => {
               const cell = cells.find((c) => c.offset === k);
-              if (!cell) return <td class="num empty" />;
+              if (!cell) return <td key={k} class="num empty" />;
               return (
                 <td
+                  key={k}
                   class="num"
                   data-offset={k}
                   data-retained={cell.retained}
