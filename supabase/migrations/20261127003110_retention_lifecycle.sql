@@ -79,7 +79,7 @@ begin
     raise exception 'analytics.retention: from_day (%) is out of range', from_day using errcode = '22023';
   end if;
 
-  origin := date_trunc(period, from_day)::date;
+  origin := date_trunc(period, from_day::timestamp)::date;
   window_end := (origin + periods * ('1 ' || period)::interval)::date - 1;
 
   return query
@@ -162,7 +162,7 @@ begin
       using errcode = '22023';
   end if;
   step := ('1 ' || bucket)::interval;
-  origin := date_trunc(bucket, from_day)::date;
+  origin := date_trunc(bucket, from_day::timestamp)::date;
   last_index := private.period_index(to_day, origin, bucket);
 
   return query
@@ -177,29 +177,42 @@ begin
       from private.person_firsts(lifecycle.event_type, (origin + (last_index + 1) * step)::date - 1) f
      where f.first_day >= origin
   ),
-  statuses as (
-    select a.b,
-           case when f.b = a.b then 'new'
-                when exists (select 1 from activity p where p.person_id = a.person_id and p.b = a.b - 1)
-                  then 'returning'
-                else 'resurrecting' end as status
+  -- Each person's active buckets in order: the previous and next one say returning,
+  -- resurrecting and dormant in one sort (self-joins of a million rows cost several).
+  marked as (
+    select a.person_id, a.b,
+           lag(a.b) over w as previous_b,
+           lead(a.b) over w as next_b
       from activity a
-      left join firsts f on f.person_id = a.person_id
-     where a.b >= 0
-    union all
-    select p.b + 1, 'dormant'
-      from activity p
-     where p.b + 1 between 0 and last_index
-       and not exists (select 1 from activity a where a.person_id = p.person_id and a.b = p.b + 1)
+    window w as (partition by a.person_id order by a.b)
   ),
-  counts as (
-    select s.b, s.status, count(*) as n from statuses s group by s.b, s.status
+  -- Counted per bucket (an integer key) rather than per status row.
+  active_counts as (
+    select m.b,
+           count(*) filter (where f.b = m.b) as n_new,
+           count(*) filter (where f.b is distinct from m.b and m.previous_b = m.b - 1) as n_returning,
+           count(*) filter (where f.b is distinct from m.b and m.previous_b is distinct from m.b - 1)
+             as n_resurrecting
+      from marked m
+      left join firsts f on f.person_id = m.person_id
+     where m.b >= 0
+     group by m.b
+  ),
+  dormant_counts as (
+    select m.b + 1 as b, count(*) as n
+      from marked m
+     where m.b + 1 between 0 and last_index
+       and (m.next_b is null or m.next_b > m.b + 1)
+     group by m.b + 1
   )
-  select (origin + g.i * step)::date, st.status,
-         (case when st.status = 'dormant' then -1 else 1 end * coalesce(c.n, 0))::bigint
+  select (origin + g.i * step)::date, st.status, st.n::bigint
     from generate_series(0, last_index) as g (i)
-    cross join unnest(array['new', 'returning', 'resurrecting', 'dormant']) with ordinality as st (status, o)
-    left join counts c on c.b = g.i and c.status = st.status
+    left join active_counts a on a.b = g.i
+    left join dormant_counts d on d.b = g.i
+    cross join lateral (values (1, 'new', coalesce(a.n_new, 0)),
+                               (2, 'returning', coalesce(a.n_returning, 0)),
+                               (3, 'resurrecting', coalesce(a.n_resurrecting, 0)),
+                               (4, 'dormant', -coalesce(d.n, 0))) as st (o, status, n)
    order by g.i, st.o;
 end
 $$;
@@ -239,7 +252,7 @@ begin
       using errcode = '22023';
   end if;
   step := ('1 ' || period)::interval;
-  origin := date_trunc(period, from_day)::date;
+  origin := date_trunc(period, from_day::timestamp)::date;
   last_index := private.period_index(to_day, origin, period);
 
   return query
