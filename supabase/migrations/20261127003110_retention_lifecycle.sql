@@ -50,6 +50,8 @@ language plpgsql
 stable
 set search_path = ''
 set jit = off
+-- Planned for the values of each call: a cached generic plan cannot see the range's size.
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 declare
@@ -145,6 +147,8 @@ language plpgsql
 stable
 set search_path = ''
 set jit = off
+-- Planned for the values of each call: a cached generic plan cannot see the range's size.
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 declare
@@ -235,6 +239,8 @@ language plpgsql
 stable
 set search_path = ''
 set jit = off
+-- Planned for the values of each call: a cached generic plan cannot see the range's size.
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 declare
@@ -297,6 +303,8 @@ language plpgsql
 stable
 set search_path = ''
 set jit = off
+-- Planned for the values of each call: a cached generic plan cannot see the range's size.
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 declare
