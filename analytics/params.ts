@@ -39,7 +39,9 @@ export class ParamError extends ApiError {
 }
 
 function parseDate(field: string, value: string): string {
-  if (!DATE.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  const at = new Date(`${value}T00:00:00Z`);
+  // An impossible month (2026-13-01) is an Invalid Date, whose toISOString() throws.
+  if (!DATE.test(value) || isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value) {
     throw new ParamError(field, `must be a date as YYYY-MM-DD, not "${value}"`);
   }
   if (value < FIRST_DAY || value > LAST_DAY) {

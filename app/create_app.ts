@@ -10,8 +10,10 @@ import { errorResponse } from "../http/error_response.ts";
 import events from "../routes/api/events.ts";
 import health from "../routes/api/health.ts";
 import analyticsApi from "../routes/api/analytics.ts";
+import personReportsApi from "../routes/api/retention.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
+import personReportPages from "../routes/retention.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
 import { islandAssets } from "../hydration/assets.ts";
 
@@ -47,8 +49,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
   app.route("/api/v1/analytics", analyticsApi);
+  app.route("/api/v1/analytics", personReportsApi);
   app.route("/", login);
   app.route("/", pages);
+  app.route("/", personReportPages);
   app.get("/", (c) => c.redirect("/analytics", 302));
   app.get("/_islands/*", async function islandBundle(c) {
     const path = c.req.path.slice("/_islands/".length);

@@ -39,6 +39,34 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** Retention, lifecycle, stickiness and adoption (bench/retention.ts), when measured. */
+function personReportsSection(r: Results): string {
+  if (!r.personReports) return "";
+  const rollup = r.personReports.actorRollup;
+  return `### Person reports (superuser through RLS, against naive SQL over analytics.person_events)
+
+${
+    table(
+      ["report", "p50", "p95", "naive baseline", "speed-up"],
+      r.personReports.reports.map((
+        q: { name: string; p50: number; p95: number; baseline: number },
+      ) => [
+        q.name,
+        n(q.p50),
+        n(q.p95),
+        n(q.baseline),
+        `${n(q.baseline / q.p50, 1)}×`,
+      ]),
+    )
+  }
+
+The actor rollup adds ${n(rollup.backfillMs / 1000, 2)} s to a full backfill of ${rollup.days} days
+(${rollup.rows.toLocaleString("en-US")} rows) and ${
+    n(rollup.routineRunMs / 1000, 2)
+  } s to a routine nightly run (3 days redone).
+`;
+}
+
 /**
  * Renders the report.
  *
@@ -210,6 +238,7 @@ ${
     )
   }
 
+${personReportsSection(r)}
 ## 3. The nightly job
 
 ${

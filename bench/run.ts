@@ -27,6 +27,7 @@ import {
 } from "./ingest.ts";
 import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
 import { measureWire, type WireWeight } from "./wire.ts";
+import { benchActorRollup, benchPersonReports } from "./retention.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -303,6 +304,11 @@ if (import.meta.main) {
       queriesLarge = await benchQueries(db, `${LARGE_MILLIONS} M`);
     }
     results.largeMillions = LARGE_MILLIONS;
+    log(`person reports at ${LARGE_MILLIONS} M events`);
+    results.personReports = {
+      reports: await benchPersonReports((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
+      actorRollup: await benchActorRollup(db),
+    };
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

@@ -56,7 +56,7 @@ export interface LayoutProps {
   /** The page title. */
   title: string;
   /** Which navigation entry is current. */
-  current?: "analytics" | "events";
+  current?: string;
   /** The signed-in user's email, to show and offer sign-out. */
   email?: string | null;
   /** The CSRF token for the sign-out form. */
@@ -98,6 +98,18 @@ export function Layout(props: LayoutProps) {
                     aria-current={props.current === "events" ? "page" : undefined}
                   >
                     Events
+                  </a>
+                  <a
+                    href="/analytics/retention"
+                    aria-current={props.current === "retention" ? "page" : undefined}
+                  >
+                    Retention
+                  </a>
+                  <a
+                    href="/analytics/lifecycle"
+                    aria-current={props.current === "lifecycle" ? "page" : undefined}
+                  >
+                    Lifecycle
                   </a>
                 </>
               )}

@@ -10,7 +10,8 @@ select is(
   array(select p.proname::text from pg_proc p where p.pronamespace = 'analytics'::regnamespace
         except
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
-                             'summary_as_of', 'breakdown', 'events_page'])
+                             'summary_as_of', 'breakdown', 'events_page',
+                             'retention', 'lifecycle', 'stickiness', 'feature_adoption'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -21,7 +22,8 @@ select is(
         select unnest(array['metric_definitions', 'daily_metrics', 'user_activity', 'bucket_active_users',
                              'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
-                             'weekly_retention', 'person_links', 'person_events'])
+                             'weekly_retention', 'person_links', 'person_events',
+                             'actor_days', 'actor_firsts'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -61,10 +63,11 @@ select is(
          where p.pronamespace = 'private'::regnamespace
            and has_function_privilege('authenticated', p.oid, 'execute')
          order by 1),
-  array['compute_day', 'day_active_users', 'day_events', 'day_paying_subscriptions', 'day_signups',
-        'day_subscription_changes', 'day_window_active_users', 'is_superuser', 'paid_from',
-        'paying_subscriptions', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
-        'window_active_users'],
+  array['actor_days', 'check_report_range', 'compute_day', 'day_active_users', 'day_events',
+        'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
+        'day_window_active_users', 'is_superuser', 'live_actor_days', 'paid_from',
+        'paying_subscriptions', 'period_index', 'person_days', 'person_firsts',
+        'signups_not_rolled_up', 'summary_numbers', 'user_days', 'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');
