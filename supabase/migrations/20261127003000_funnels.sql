@@ -24,7 +24,8 @@
 -- Besides the events, two event types come from public.subscriptions
 -- (private.subscription_events): subscription_trial_started (started_at of a subscription
 -- with a trial) and subscription_paid (private.paid_from(started_at, trial_ends_at) of a
--- subscription that reached it without being canceled first). The step event '$anonymous'
+-- subscription that reached it without being canceled first; signed-in users other than
+-- superusers see none, not even their own). The step event '$anonymous'
 -- matches any event sent without a user id (a visit before signing in).
 --
 -- Speed: one pass over the events of the step types in [from_day, to_day + 1 + window)
@@ -44,6 +45,7 @@ select s.user_id, 'subscription_trial_started'::text as event_type, s.started_at
                           'currency', s.currency, 'amount_cents', s.amount_cents) as payload
   from public.subscriptions s
  where s.trial_ends_at is not null and s.trial_ends_at > s.started_at
+   and (current_user <> 'authenticated' or (select private.is_superuser()))
 union all
 select s.user_id, 'subscription_paid'::text, private.paid_from(s.started_at, s.trial_ends_at),
        jsonb_build_object('plan', s.plan, 'status', s.status, 'billing_interval', s.billing_interval,
@@ -51,7 +53,8 @@ select s.user_id, 'subscription_paid'::text, private.paid_from(s.started_at, s.t
   from public.subscriptions s
  where s.status <> 'trialing'
    and private.paid_from(s.started_at, s.trial_ends_at) <= now()
-   and (s.canceled_at is null or s.canceled_at > private.paid_from(s.started_at, s.trial_ends_at));
+   and (s.canceled_at is null or s.canceled_at > private.paid_from(s.started_at, s.trial_ends_at))
+   and (current_user <> 'authenticated' or (select private.is_superuser()));
 comment on view private.subscription_events is
   'Events made from public.subscriptions for funnels: subscription_trial_started (at started_at, subscriptions with a trial) and subscription_paid (at private.paid_from, subscriptions that started paying and were not canceled before). Read as the caller.';
 revoke all on table private.subscription_events from public, anon, authenticated, service_role, analyst;

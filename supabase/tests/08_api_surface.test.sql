@@ -10,7 +10,8 @@ select is(
   array(select p.proname::text from pg_proc p where p.pronamespace = 'analytics'::regnamespace
         except
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
-                             'summary_as_of', 'breakdown', 'events_page'])
+                             'summary_as_of', 'breakdown', 'events_page',
+                             'funnel', 'funnel_dropoffs', 'named_funnels'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -62,7 +63,8 @@ select is(
            and has_function_privilege('authenticated', p.oid, 'execute')
          order by 1),
   array['compute_day', 'day_active_users', 'day_events', 'day_paying_subscriptions', 'day_signups',
-        'day_subscription_changes', 'day_window_active_users', 'is_superuser', 'paid_from',
+        'day_subscription_changes', 'day_window_active_users', 'funnel_attempts', 'funnel_step_sql',
+        'is_superuser', 'paid_from',
         'paying_subscriptions', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
         'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
