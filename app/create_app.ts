@@ -10,6 +10,7 @@ import { errorResponse } from "../http/error_response.ts";
 import events from "../routes/api/events.ts";
 import health from "../routes/api/health.ts";
 import analyticsApi from "../routes/api/analytics.ts";
+import funnelApi from "../routes/api/funnel.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
+  app.route("/api/v1/analytics", funnelApi);
   app.route("/api/v1/analytics", analyticsApi);
   app.route("/", login);
   app.route("/", pages);
