@@ -13,6 +13,7 @@ import analyticsApi from "../routes/api/analytics.ts";
 import funnelApi from "../routes/api/funnel.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
+import funnelPages from "../routes/funnels.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
 import { islandAssets } from "../hydration/assets.ts";
 
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/v1/analytics", funnelApi);
   app.route("/api/v1/analytics", analyticsApi);
   app.route("/", login);
+  app.route("/", funnelPages);
   app.route("/", pages);
   app.get("/", (c) => c.redirect("/analytics", 302));
   app.get("/_islands/*", async function islandBundle(c) {
