@@ -160,7 +160,9 @@ function parseFilter(raw: string, steps: number): { step: number; filter: Funnel
  * @returns The definition, or null when the URL names no steps at all (the empty form).
  * @throws {ParamError} Naming the parameter at fault.
  */
-export function parseFunnel(params: URLSearchParams, today: string): FunnelDefinition | null {
+export function parseFunnel(raw: URLSearchParams, today: string): FunnelDefinition | null {
+  // A form sends its empty fields too: an empty value means the default.
+  const params = new URLSearchParams([...raw].filter(([, v]) => v.trim() !== ""));
   let events = params.getAll("step").map((s) => s.trim()).filter((s) => s !== "");
   let window = params.get("window") ?? null;
   const name = params.get("funnel");
