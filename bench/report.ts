@@ -67,6 +67,16 @@ export function renderReport(r: Results): string {
       r.pages.analyticsP50 < 50,
       `${n(r.pages.analyticsP50)} ms`,
     ],
+    ...[[30, 300], [90, 1000]].flatMap(([days, ms]): Array<[string, boolean, string]> => {
+      const f = find(`funnel, 3 steps, ${days} days @ ${largeLabel}`);
+      return f
+        ? [[
+          `3-step funnel over ${days} days at ${largeLabel} events: p50 < ${ms} ms`,
+          f.p50 < ms,
+          `${n(f.p50)} ms`,
+        ]]
+        : [];
+    }),
     [
       "< 100 KB of JavaScript gzipped per page",
       r.pages.jsGzipBytes < 100 * 1024,

@@ -26,6 +26,7 @@ import {
   median,
 } from "./ingest.ts";
 import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
+import { benchFunnels } from "./funnel.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -279,6 +280,7 @@ if (import.meta.main) {
     await db.query("vacuum analyze");
     log(`queries at ${LARGE_MILLIONS} M events`);
     const queriesLarge = await benchQueries(db, `${LARGE_MILLIONS} M`);
+    queriesLarge.push(...await benchFunnels((sql) => query(db, sql), `${LARGE_MILLIONS} M`));
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

@@ -29,8 +29,9 @@
 -- matches any event sent without a user id (a visit before signing in).
 --
 -- Speed: one pass over the events of the step types in [from_day, to_day + 1 + window)
--- (the events_timestamp index), grouped into moments per person, one window pass giving
--- each moment the next instant of every step, then one join per step beyond the second.
+-- (the events_timestamp index), one window pass per person (sorted once, person ids in the
+-- "C" collation) giving each event the next strictly later instant of every step, then one
+-- hash join per step beyond the second and one sort to keep each person's best attempt.
 -- No per-row function of the caller runs inside RLS's reach: the range and type quals
 -- are leakproof, the filters run on a fenced subquery (offset 0).
 
@@ -215,21 +216,23 @@ begin
 
   -- n2 .. nn: the next instant (strictly later) at which the person did step k.
   for k in 2 .. n loop
-    next_cols := next_cols || format(', min(case when m.mask & %s <> 0 then m.ts end) over w as n%s', 1 << (k - 1), k);
+    next_cols := next_cols || format(', min(case when r.mask & %s <> 0 then r.ts end) over w as n%s', 1 << (k - 1), k);
   end loop;
   -- t1 is the entering instant, t2 the entering moment's n2 if inside the window, and
   -- t(k) the n(k) of the moment at t(k-1), found by a join per step beyond the second.
   t_prev := 'case when x.n2 <= x.ts + $4 then x.n2 end';
   time_cols := 'x.ts, ' || t_prev;
   for k in 3 .. n loop
-    joins := joins || format(' left join nexts j%1$s on j%1$s.person_id = x.person_id and j%1$s.ts = %2$s', k, t_prev);
+    joins := joins || format(
+      ' left join nexts j%1$s on j%1$s.person_id = x.person_id and j%1$s.ts = %2$s and j%1$s.mask & %3$s <> 0',
+      k, t_prev, 1 << (k - 2));
     t_prev := format('case when j%1$s.n%1$s <= x.ts + $4 then j%1$s.n%1$s end', k);
     time_cols := time_cols || ', ' || t_prev;
   end loop;
   sql := format($q$
     with raw as (
       select e.person_id, e.is_user, e.ts, (0 %1$s) as mask, %2$s as bd
-        from (select coalesce(ev.user_id::text, l.user_id::text, ev.anonymous_id) as person_id,
+        from (select coalesce(ev.user_id::text, l.user_id::text, ev.anonymous_id) collate "C" as person_id,
                      (ev.user_id is not null or l.user_id is not null) as is_user,
                      ev.event_type, ev.payload, ev."timestamp" as ts,
                      (ev.user_id is null) as anonymous_event
@@ -238,22 +241,19 @@ begin
                where ev."timestamp" >= $1 and ev."timestamp" < $3
                  and (ev.event_type = any($5) or ($6 and ev.user_id is null))
               union all
-              select se.user_id::text, true, se.event_type, se.payload, se."timestamp", false
+              select se.user_id::text collate "C", true, se.event_type, se.payload, se."timestamp", false
                 from private.subscription_events se
                where $7 and se."timestamp" >= $1 and se."timestamp" < $3 and se.event_type = any($5)
               offset 0) as e
     ),
-    moments as (
-      select r.person_id, bool_or(r.is_user) as is_user, r.ts, bit_or(r.mask) as mask,
-             min(r.bd) filter (where r.mask & 1 <> 0) as bd
+    nexts as materialized (
+      -- The frame ends 1 microsecond (timestamptz's resolution) before the row in descending
+      -- time: the person's events strictly later. Rows at one instant share their frame.
+      select r.person_id, r.is_user, r.ts, r.mask, case when r.mask & 1 <> 0 then r.bd end as bd %3$s
         from raw r
        where r.mask <> 0
-       group by r.person_id, r.ts
-    ),
-    nexts as materialized (
-      select m.person_id, m.is_user, m.ts, m.mask, m.bd %3$s
-        from moments m
-      window w as (partition by m.person_id order by m.ts desc rows between unbounded preceding and 1 preceding)
+      window w as (partition by r.person_id order by r.ts desc
+                   range between unbounded preceding and interval '1 microsecond' preceding)
     ),
     attempts as (
       select x.person_id, x.is_user, x.bd, array[%4$s] as times
@@ -262,7 +262,7 @@ begin
     )
     select distinct on (a.person_id) a.person_id, a.is_user, a.bd, a.level, a.times
       from (select a.*, coalesce(array_position(a.times, null) - 1, %6$s) as level from attempts a) a
-     order by a.person_id, a.level desc, a.times[1]
+     order by a.person_id, a.level desc, a.times[1], a.bd nulls last
   $q$,
     mask_sql,
     case when breakdown is null then 'null::text' else format('e.payload ->> %L', breakdown) end,
