@@ -46,7 +46,7 @@ export function FunnelForm(props: FunnelFormProps) {
         ))}
       </p>
       <datalist id="event-types">
-        {props.eventTypes.map((t) => <option value={t} />)}
+        {props.eventTypes.map((t) => <option key={t} value={t} />)}
       </datalist>
       <ol class="steps">
         {stepFields.map((s, i) => (

@@ -114,7 +114,7 @@ export function FunnelResult(props: FunnelResultProps) {
             <thead>
               <tr>
                 <th>Value</th>
-                {total.map((r) => <th class="num">{r.step}. {label(r)}</th>)}
+                {total.map((r) => <th key={r.step} class="num">{r.step}. {label(r)}</th>)}
               </tr>
             </thead>
             <tbody>
