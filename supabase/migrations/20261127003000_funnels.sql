@@ -344,10 +344,15 @@ begin
     select l.v, l.rk from labelled l where l.rk > 0
   ),
   reached as (
-    select l.rk, s.k, count(*) as persons,
-           percentile_cont(0.5) within group (order by extract(epoch from l.times[s.k] - l.times[s.k - 1])::float8) as p50,
-           percentile_cont(0.9) within group (order by extract(epoch from l.times[s.k] - l.times[s.k - 1])::float8) as p90
-      from labelled l cross join lateral generate_series(1, l.level) as s (k)
+    -- Everyone counted reached step 1; times only from step 2 on (fewer persons to sort).
+    select l.rk, 1 as k, count(*) as persons, null::float8 as p50, null::float8 as p90
+      from labelled l
+     group by l.rk
+    union all
+    select l.rk, s.k, count(*),
+           percentile_cont(0.5) within group (order by extract(epoch from l.times[s.k] - l.times[s.k - 1])::float8),
+           percentile_cont(0.9) within group (order by extract(epoch from l.times[s.k] - l.times[s.k - 1])::float8)
+      from labelled l cross join lateral generate_series(2, l.level) as s (k)
      group by l.rk, s.k
   ),
   grid as (
