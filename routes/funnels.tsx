@@ -19,15 +19,13 @@ import { ParamError } from "../analytics/params.ts";
 import { readBreakdown } from "../analytics/reads.ts";
 import { addDays, todayUtc } from "../analytics/days.ts";
 import {
-  asParamError,
   type DroppedPerson,
-  funnelQuery,
   type FunnelRow,
   NAMED_FUNNELS,
-  parseFunnel,
   readDropoffs,
   readFunnel,
 } from "../analytics/funnel.ts";
+import { asParamError, funnelQuery, parseFunnel } from "../analytics/funnel_params.ts";
 
 const DERIVED_TYPES = ["$anonymous", "subscription_trial_started", "subscription_paid"];
 

@@ -8,15 +8,13 @@ import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.t
 import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 import { utcDay } from "./support/random_data.ts";
 import {
-  type FunnelData,
-  generateFunnelData,
-  loadFunnelData,
   modelAttempts,
   modelFunnel,
   type ModelRow,
   type ModelStep,
   subscriptionEvents,
 } from "./support/funnel_model.ts";
+import { type FunnelData, generateFunnelData, loadFunnelData } from "./support/funnel_data.ts";
 import type { Database, Queryable } from "../database/mod.ts";
 
 const missing = await missingPostgres15();

@@ -16,13 +16,12 @@ import { ParamError } from "../../analytics/params.ts";
 import { todayUtc } from "../../analytics/days.ts";
 import { csvLine } from "../../analytics/csv.ts";
 import {
-  asParamError,
   type FunnelDefinition,
   NAMED_FUNNELS,
-  parseFunnel,
   readDropoffs,
   readFunnel,
 } from "../../analytics/funnel.ts";
+import { asParamError, parseFunnel } from "../../analytics/funnel_params.ts";
 
 const funnel = new Hono<AppEnv>();
 for (const path of ["/funnel", "/funnel.csv", "/funnel/*"]) funnel.use(path, requireSuperuserApi());
