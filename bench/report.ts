@@ -145,6 +145,13 @@ export function renderReport(r: Results): string {
         r.pages.wire.find((w: { path: string }) => w.path === "/analytics"),
       (w) => [w.second.scriptBytes === 0, `${kb(w.second.scriptBytes)} KB of JavaScript`],
     ),
+    ...[[30, 300], [90, 1000]].map(([days, ms]) =>
+      target(
+        `3-step funnel over ${days} days at ${largeLabel} events: p50 < ${ms} ms`,
+        find(`funnel, 3 steps, ${days} days @ ${largeLabel}`),
+        (f) => [f.p50 < ms, `${n(f.p50)} ms (naive: ${n(f.baseline)} ms)`],
+      )
+    ),
   ];
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((

@@ -28,6 +28,7 @@ import {
 import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
 import { measureWire, type WireWeight } from "./wire.ts";
 import { benchActorRollup, benchPersonReports } from "./retention.ts";
+import { benchFunnels } from "./funnel.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -309,6 +310,10 @@ if (import.meta.main) {
       reports: await benchPersonReports((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
       actorRollup: await benchActorRollup(db),
     };
+    // Funnels on the large data set (the 1 M one when that is the large size).
+    (LARGE_MILLIONS > 1 ? queriesLarge : queries1m).push(
+      ...await benchFunnels((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
+    );
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

@@ -38,6 +38,7 @@ button.primary{background:var(--brand);color:#fff;border-color:var(--brand);curs
 table.data{border-collapse:collapse;width:100%;font-size:.9rem}table.data th,table.data td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#dbeafe;height:8px;border-radius:4px}
+.funnel-bar{margin:8px 0}.funnel-bar .bar{background:#60a5fa}ol.steps{display:flex;flex-wrap:wrap;gap:8px;padding-left:0;list-style:none}
 .grid2{display:grid;grid-template-columns:2fr 1fr;gap:16px}@media (max-width:800px){.grid2{grid-template-columns:1fr}}
 .events details{border-bottom:1px solid var(--line);padding:6px 0}.events summary{cursor:pointer;display:flex;flex-wrap:wrap;gap:12px}
 .events pre{background:#f3f4f6;padding:10px;overflow:auto;border-radius:6px}
@@ -110,6 +111,12 @@ export function Layout(props: LayoutProps) {
                     aria-current={props.current === "lifecycle" ? "page" : undefined}
                   >
                     Lifecycle
+                  </a>
+                  <a
+                    href="/analytics/funnels"
+                    aria-current={props.current === "funnels" ? "page" : undefined}
+                  >
+                    Funnels
                   </a>
                 </>
               )}

@@ -2,7 +2,8 @@
 -- Beacon demo data: 90 days of a small SaaS product
 -- =======================================================================================
 -- One superuser (admin@beacon.local, password beacon-demo), 400 users signing up over 90
--- days, about 50,000 events of several types (signed-in and anonymous), and subscriptions
+-- days, most after anonymous visits on a device they later sign in on (linked persons),
+-- about 50,000 events of several types (signed-in and anonymous), and subscriptions
 -- with trials, plan upgrades, past-due accounts and churn. Everything is relative to now(),
 -- so the charts always end today. Run once on an empty database (supabase db reset does).
 
@@ -86,8 +87,40 @@ select (array['page_view', 'page_view', 'page_view', 'button_click'])[1 + floor(
        now() - random() * interval '90 days'
   from generate_series(1, 15000);
 
+-- Leads: most users first came as anonymous visitors (from an ad, the newsletter, ...) in
+-- the days before signing up, then signed in on the same device, which links the anonymous
+-- id to them (analytics.person_links); some came back anonymously on it later. The funnel
+-- "lead to customer" starts here.
+insert into public.events (event_type, user_id, anonymous_id, payload, "timestamp")
+select v.kind, v.user_id, v.anonymous_id, v.payload, v.at
+  from (
+    select u.id, u.created_at, 'visitor-' || u.n as device,
+           (array['google', 'google', 'newsletter', 'twitter', 'direct'])[1 + floor(random() * 5)::int] as source
+      from (select id, created_at, row_number() over (order by created_at) as n
+              from auth.users where email like 'user%@example.com') as u
+     where random() < 0.7
+  ) as l
+  cross join lateral (
+    -- Visits before the signup.
+    select 'page_view' as kind, null::uuid as user_id, l.device as anonymous_id,
+           jsonb_build_object('path', (array['/', '/pricing', '/blog', '/docs'])[1 + floor(random() * 4)::int],
+                              'utm_source', l.source) as payload,
+           l.created_at - (0.02 + random() * 10) * interval '1 day' as at
+      from generate_series(1, 1 + floor(random() * 5)::int)
+    union all
+    -- Signed in on the same device: the link.
+    select 'page_view', l.id, l.device, jsonb_build_object('path', '/dashboard'),
+           least(now(), l.created_at + random() * interval '10 minutes')
+    union all
+    -- Now and then back on the device without signing in.
+    select 'page_view', null, l.device, jsonb_build_object('path', '/blog'),
+           least(now(), l.created_at + random() * interval '20 days')
+      from generate_series(1, floor(random() * 3)::int)
+  ) as v;
+
 -- ---------------------------------------------------------------------------------------
--- Subscriptions: about a third of users pay; some start with a 14-day trial, some upgrade
+-- Subscriptions: about a third of users subscribe; some start with a 14-day trial (a third of
+-- trials are canceled before paying: the funnel "trial to paid"), some upgrade
 -- from starter to pro (one row ends as the next begins), some churn, a few are past due.
 -- ---------------------------------------------------------------------------------------
 do $seed$
@@ -109,7 +142,7 @@ begin
   loop
     started := u.created_at + (1 + random() * 10) * interval '1 day';
     continue when started > now();
-    trial_end := case when random() < 0.3 then started + interval '14 days' end;
+    trial_end := case when random() < 0.45 then started + interval '14 days' end;
     paying_from := coalesce(trial_end, started);
     yearly := random() < 0.15;
     plan_name := case when random() < 0.55 then 'starter' when random() < 0.8 then 'pro' else 'business' end;
@@ -119,6 +152,13 @@ begin
     if trial_end is not null and trial_end > now() then
       insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at)
       values (u.id, plan_name, 'trialing', price, case when yearly then 'year' else 'month' end, started, trial_end);
+      continue;
+    end if;
+    -- A third of trials end without paying: canceled during the trial.
+    if trial_end is not null and random() < 0.35 then
+      insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at, trial_ends_at, canceled_at)
+      values (u.id, plan_name, 'canceled', price, case when yearly then 'year' else 'month' end, started, trial_end,
+              started + random() * interval '13 days');
       continue;
     end if;
 

@@ -11,7 +11,8 @@ select is(
         except
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
                              'summary_as_of', 'breakdown', 'events_page',
-                             'retention', 'lifecycle', 'stickiness', 'feature_adoption'])
+                             'retention', 'lifecycle', 'stickiness', 'feature_adoption',
+                             'funnel', 'funnel_dropoffs', 'named_funnels'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -65,9 +66,10 @@ select is(
          order by 1),
   array['actor_days', 'check_report_range', 'compute_day', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
-        'day_window_active_users', 'is_superuser', 'live_actor_days', 'paid_from',
-        'paying_subscriptions', 'period_index', 'person_days', 'person_firsts',
-        'signups_not_rolled_up', 'summary_numbers', 'user_days', 'window_active_users'],
+        'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
+        'live_actor_days', 'paid_from', 'paying_subscriptions', 'period_index', 'person_days',
+        'person_firsts', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
+        'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');
