@@ -4,25 +4,15 @@
  * `X-Forwarded-For`), so one client's failures never lock out another.
  */
 import assert from "node:assert/strict";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
+import { startTestBeacon } from "./support/beacon.ts";
 
 const INGEST_KEY = "bk_client_address_test_0123456789";
 
 Deno.test("behind a trusted proxy on a real server, failed ingest keys lock out only the client that sent them", async () => {
-  const beacon = await startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database: { kind: "embedded", dataDir: "memory://" },
-      seedDemoData: false,
-      ingestKey: INGEST_KEY,
-      nightly: "never",
-      trustedProxies: ["127.0.0.1"],
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
+  const beacon = await startTestBeacon({
+    ingestKey: INGEST_KEY,
+    trustedProxies: ["127.0.0.1"],
+  });
   try {
     const send = async (key: string, client: string) => {
       const res = await fetch(`${beacon.url}/api/v1/events`, {

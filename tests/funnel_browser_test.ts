@@ -6,9 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
+import { startTestBeacon } from "./support/beacon.ts";
 import { launchChromium, missingChromium, skipWithoutChromium } from "./support/browser.ts";
 import type { Database } from "../database/mod.ts";
 
@@ -40,17 +38,10 @@ Deno.test({
   name: "the funnels page in Chromium: named funnels equal the SQL, the URL round-trips",
   ignore: skipWithoutChromium(missing),
   async fn(t) {
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "embedded", dataDir: "memory://" },
-        seedDemoData: true,
-        nightly: "never",
-        ingestKey: "bk_e2e_ingest_key_0123456789",
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const beacon = await startTestBeacon({
+      seedDemoData: true,
+      ingestKey: "bk_e2e_ingest_key_0123456789",
+    });
     const browser = await launchChromium();
     try {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } }))

@@ -5,9 +5,7 @@
  * definitions round-trip through the URL, the charts hydrate without CSP violations.
  */
 import assert from "node:assert/strict";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
+import { startTestBeacon } from "./support/beacon.ts";
 import { buildIslands } from "../hydration/build.ts";
 import { launchChromium, missingChromium, skipWithoutChromium } from "./support/browser.ts";
 
@@ -19,18 +17,11 @@ Deno.test({
   async fn(t) {
     const islandsDir = await Deno.makeTempDir({ prefix: "beacon-e2e-retention-" });
     await buildIslands({ outDir: islandsDir });
-    const beacon = await startBeacon(
-      defineConfig({
-        port: 0,
-        hostname: "127.0.0.1",
-        database: { kind: "embedded", dataDir: "memory://" },
-        seedDemoData: true,
-        nightly: "never",
-        ingestKey: "bk_e2e_ingest_key_0123456789",
-        islandsDir,
-      }),
-      { log: silentLogger, banner: () => {} },
-    );
+    const beacon = await startTestBeacon({
+      seedDemoData: true,
+      ingestKey: "bk_e2e_ingest_key_0123456789",
+      islandsDir,
+    });
     // Every demo user browsed anonymously the day before signing up, and was linked then.
     await beacon.db.query(
       `insert into public.events (event_type, anonymous_id, "timestamp")
