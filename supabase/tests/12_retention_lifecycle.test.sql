@@ -1,7 +1,7 @@
 -- Retention, lifecycle, stickiness and feature adoption: who may read them, the actor
--- rollup's access, and the functions' hygiene (security invoker, empty search_path).
+-- bitmaps' access, and the functions' hygiene (security invoker, empty search_path).
 begin;
-select plan(26);
+select plan(27);
 select tests.share_pgtap_tables();
 
 select set_config('test.ann', tests.create_user('ann@reports.test')::text, true);
@@ -26,22 +26,25 @@ select is(
   4::bigint, 'the four reports are security invoker with an empty search_path');
 select is(
   (select count(*) from pg_proc p
-    where p.oid in ('private.actor_days(date,date,text)'::regprocedure,
-                    'private.live_actor_days(date,date,text)'::regprocedure,
-                    'private.person_days(date,date,text)'::regprocedure,
-                    'private.person_firsts(text,date)'::regprocedure)
+    where p.oid in ('private.person_bits(text[],date,date,date,text,boolean)'::regprocedure,
+                    'private.page_bits(integer[])'::regprocedure,
+                    'private.zero_page()'::regprocedure)
       and not p.prosecdef),
-  4::bigint, 'the helpers they call run as the caller too');
+  3::bigint, 'the helpers they call run as the caller too');
 select ok(tests.rls_enabled('analytics'), 'row level security is on for every analytics table');
-select ok(not has_function_privilege('authenticated', 'private.close_actor_day(date)', 'execute'),
-  'no signed-in user can rewrite the actor rollup');
+select ok(not has_function_privilege('authenticated', 'private.close_person_bits(date)', 'execute'),
+  'no signed-in user can rewrite the person bitmaps');
+select ok(not has_function_privilege('authenticated', 'private.apply_person_links()', 'execute'),
+  'nor move links in them');
 
 -- ----------------------------------------------------------------- the nightly rollup
-select ok((select count(*) from analytics.actor_days where actor = 'device-r' and anonymous) = 2,
-  'the nightly job keeps device-r''s day for any event and for page_view');
-select is((select first_day from analytics.actor_firsts
-            where event_type = '' and actor = current_setting('test.ann')),
-  ((now() at time zone 'UTC')::date - 14), 'and Ann''s first day of any event');
+select is((select count(*)::int from analytics.person_day_bits b
+             join analytics.person_ids i on i.person_id = current_setting('test.ann')
+            where b.page = i.id / 32768 and get_bit(b.bits, i.id % 32768) = 1
+              and b.day = (now() at time zone 'UTC')::date - 15),
+  2, 'the nightly job puts device-r''s first day on Ann''s bit, for any event and for page_view');
+select is((select count(*)::int from analytics.person_ids where person_id = 'device-r'), 0,
+  'a linked device gets no number of its own');
 
 -- ----------------------------------------------------------------- anon
 select tests.act_as('anon');
@@ -53,8 +56,8 @@ select throws_ok($$select * from analytics.stickiness(current_date - 30, current
   'an anonymous visitor cannot run stickiness');
 select throws_ok($$select * from analytics.feature_adoption(current_date - 30, current_date)$$, '42501', null,
   'an anonymous visitor cannot run feature adoption');
-select throws_ok($$select * from analytics.actor_days$$, '42501', null,
-  'an anonymous visitor cannot read the actor rollup');
+select throws_ok($$select * from analytics.person_day_bits$$, '42501', null,
+  'an anonymous visitor cannot read the person bitmaps');
 
 -- ----------------------------------------------------------------- an ordinary user
 select tests.authenticate_as(current_setting('test.ann')::uuid);
@@ -67,8 +70,8 @@ select is((select count(*)::int from analytics.stickiness(current_date - 30, cur
   'nor in stickiness');
 select is((select count(*)::int from analytics.feature_adoption(current_date - 30, current_date)), 0,
   'nor any adopted feature');
-select is((select count(*)::int from analytics.actor_days), 0, 'nor any actor rollup row');
-select is((select count(*)::int from analytics.actor_firsts), 0, 'nor any first day');
+select is((select count(*)::int from analytics.person_day_bits), 0, 'nor any person bitmap');
+select is((select count(*)::int from analytics.person_ids), 0, 'nor any person number');
 
 -- ----------------------------------------------------------------- a superuser
 select tests.authenticate_as(current_setting('test.sam')::uuid);
@@ -92,7 +95,7 @@ select ok((select count(*) from analytics.stickiness(current_date - 20, current_
 select tests.act_as('analyst');
 select is((select count(*)::int from analytics.feature_adoption(current_date - 20, current_date - 1)), 2,
   'an analyst sees adoption of both event types');
-select ok((select count(*) from analytics.actor_days) > 0, 'an analyst reads the actor rollup');
+select ok((select count(*) from analytics.person_day_bits) > 0, 'an analyst reads the person bitmaps');
 select throws_ok($$select * from analytics.lifecycle(current_date, current_date, bucket => 'year')$$,
   '22023', null, 'a bad bucket is 22023');
 select throws_ok($$select * from analytics.retention(current_date, period => 'year')$$,
