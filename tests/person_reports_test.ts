@@ -2,7 +2,8 @@
  * Retention, lifecycle, stickiness and feature adoption against independent TypeScript
  * computations (tests/support/person_reports.ts) on random data, on PostgreSQL 15 and on
  * PGlite: all days live, then closed by the nightly job, then late events caught up by it,
- * then a link arriving today for devices seen only on closed days. Bad arguments: 22023.
+ * then a link arriving today for devices seen only on closed days (read at once, then moved by
+ * the nightly job). Bad arguments: 22023.
  */
 import assert from "node:assert/strict";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
@@ -139,6 +140,17 @@ async function scenario(db: Database) {
   }));
   await insertPersonEvents(db, linking);
   await compareAll(db, [...all, ...linking], now, "links today");
+  const [queued] = await db.query<{ n: number }>(
+    "select count(*)::int as n from analytics.pending_person_links",
+  );
+  assert.equal(queued.n, anonymousOnly.length, "each new link waits for the nightly job");
+  // The nightly job moves those devices' bits to the user in the stored bitmaps.
+  await db.query(`select analytics.run_daily_aggregation(((now() at time zone 'UTC')::date - 1))`);
+  const [left] = await db.query<{ n: number }>(
+    "select count(*)::int as n from analytics.pending_person_links",
+  );
+  assert.equal(left.n, 0, "the nightly job empties the queue of links");
+  await compareAll(db, [...all, ...linking], now, "links moved by the nightly job");
 }
 
 async function badArguments(db: Database) {
