@@ -42,7 +42,7 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
 /** Retention, lifecycle, stickiness and adoption (bench/retention.ts), when measured. */
 function personReportsSection(r: Results): string {
   if (!r.personReports) return "";
-  const rollup = r.personReports.actorRollup;
+  const rollup = r.personReports.personBits ?? r.personReports.actorRollup;
   return `### Person reports (superuser through RLS, against naive SQL over analytics.person_events)
 
 ${
@@ -60,10 +60,12 @@ ${
     )
   }
 
-The actor rollup adds ${n(rollup.backfillMs / 1000, 2)} s to a full backfill of ${rollup.days} days
-(${rollup.rows.toLocaleString("en-US")} rows) and ${
-    n(rollup.routineRunMs / 1000, 2)
-  } s to a routine nightly run (3 days redone).
+The person bitmaps add ${n(rollup.backfillMs / 1000, 2)} s to a full backfill of ${rollup.days} days
+and ${n(rollup.routineRunMs / 1000, 2)} s to a routine nightly run (3 days redone); they hold ${
+    (rollup.rows ?? 0).toLocaleString("en-US")
+  } pages of 4 KiB for ${(rollup.persons ?? 0).toLocaleString("en-US")} persons (${
+    n((rollup.bytes ?? 0) / 1048576, 1)
+  } MiB on disk).
 `;
 }
 

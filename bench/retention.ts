@@ -1,8 +1,8 @@
 /**
  * Benchmarks of the person reports (retention, lifecycle, stickiness, feature adoption) as
  * a superuser through RLS, each against a naive SQL computation of the same answer over
- * `analytics.person_events` in the same run, and the nightly job's extra time for the actor
- * rollup. Called by bench/run.ts at the large size; standalone (`deno run -A
+ * `analytics.person_events` in the same run, and the nightly job's extra time for the person
+ * bitmaps. Called by bench/run.ts at the large size; standalone (`deno run -A
  * bench/retention.ts`) it builds its own PostgreSQL 15 with BENCH_EVENTS_MILLIONS (default
  * 1) million events from bench/data.ts's generator and prints the figures as JSON.
  *
@@ -131,28 +131,31 @@ export async function benchPersonReports(
 }
 
 /**
- * The nightly job's extra time for the actor rollup: rewriting every closed day of it
+ * The nightly job's extra time for the person bitmaps: rewriting every closed day of them
  * from scratch (what a full backfill adds), and the three days a routine run redoes.
  *
  * @param db The database, as its owner.
+ * @returns Milliseconds for the backfill and the routine run, the days, and the stored size.
  */
-export async function benchActorRollup(db: Database): Promise<Record<string, number>> {
+export async function benchPersonBits(db: Database): Promise<Record<string, number>> {
   const days = await db.query<{ day: string }>(
     "select day::text from analytics.aggregated_days order by day",
   );
-  await db.exec("truncate analytics.actor_days, analytics.actor_firsts");
+  await db.exec("truncate analytics.person_day_bits");
   let started = performance.now();
-  for (const { day } of days) await db.query("select private.close_actor_day($1::date)", [day]);
+  for (const { day } of days) await db.query("select private.close_person_bits($1::date)", [day]);
   const backfill = performance.now() - started;
   started = performance.now();
   for (const { day } of days.slice(-3)) {
-    await db.query("select private.close_actor_day($1::date)", [day]);
+    await db.query("select private.close_person_bits($1::date)", [day]);
   }
   const routine = performance.now() - started;
-  const [{ rows }] = await db.query<{ rows: number }>(
-    "select (select count(*) from analytics.actor_days)::int + (select count(*) from analytics.actor_firsts)::int as rows",
+  const [{ rows, bytes, persons }] = await db.query<{ rows: number; bytes: number; persons: number }>(
+    `select (select count(*) from analytics.person_day_bits)::int as rows,
+            pg_total_relation_size('analytics.person_day_bits')::float8 as bytes,
+            (select count(*) from analytics.person_ids)::int as persons`,
   );
-  return { backfillMs: backfill, routineRunMs: routine, days: days.length, rows };
+  return { backfillMs: backfill, routineRunMs: routine, days: days.length, rows, bytes, persons };
 }
 
 if (import.meta.main) {
@@ -168,7 +171,7 @@ if (import.meta.main) {
     let started = performance.now();
     await db.query("select analytics.run_daily_aggregation()");
     const backfill = performance.now() - started;
-    const rollup = await benchActorRollup(db);
+    const rollup = await benchPersonBits(db);
     await db.query("vacuum analyze");
     const [{ id }] = await db.query<{ id: string }>(
       "select beacon.create_user('bench-reports@bench.test', 'bench-password', true)::text as id",
@@ -180,7 +183,7 @@ if (import.meta.main) {
     console.log(JSON.stringify(
       {
         nightlyBackfillMs: backfill,
-        actorRollup: rollup,
+        personBits: rollup,
         reports,
         benchMs: performance.now() - started,
       },

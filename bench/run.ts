@@ -27,7 +27,7 @@ import {
 } from "./ingest.ts";
 import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
 import { measureWire, type WireWeight } from "./wire.ts";
-import { benchActorRollup, benchPersonReports } from "./retention.ts";
+import { benchPersonBits, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
 
 const USERS = 100_000;
@@ -308,7 +308,7 @@ if (import.meta.main) {
     log(`person reports at ${LARGE_MILLIONS} M events`);
     results.personReports = {
       reports: await benchPersonReports((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
-      actorRollup: await benchActorRollup(db),
+      personBits: await benchPersonBits(db),
     };
     // Funnels on the large data set (the 1 M one when that is the large size).
     (LARGE_MILLIONS > 1 ? queriesLarge : queries1m).push(

@@ -147,30 +147,39 @@ declare
 begin
   create temporary table if not exists beacon_day_persons (event_type text, person_id text collate "C")
     on commit drop;
-  truncate beacon_day_persons;
+  create temporary table if not exists beacon_day_ids (person_id text collate "C", id integer)
+    on commit drop;
+  truncate beacon_day_persons, beacon_day_ids;
   insert into beacon_day_persons
   select distinct e.event_type,
          coalesce(e.user_id::text, l.user_id::text, e.anonymous_id) collate "C"
     from public.events e
-    left join analytics.person_links l on e.user_id is null and l.anonymous_id = e.anonymous_id
+    left join lateral (select l.user_id from analytics.person_links l
+                        where e.user_id is null and l.anonymous_id = e.anonymous_id offset 0) as l on true
    where e."timestamp" >= lo and e."timestamp" < hi;
 
-  -- New persons numbered in a stable order, without burning numbers on known ones.
+  -- New persons numbered in a stable order, without burning numbers on known ones. A day's
+  -- persons are few against every person numbered: look each one up (offset 0 keeps it a
+  -- look-up, never a hash of the whole table).
   insert into analytics.person_ids (person_id, id)
   select n.person_id, nextval('private.person_id_seq')
     from (select distinct p.person_id from beacon_day_persons p
-           where not exists (select 1 from analytics.person_ids i where i.person_id = p.person_id)
+           where not exists (select 1 from analytics.person_ids i where i.person_id = p.person_id offset 0)
            order by 1) as n
   on conflict (person_id) do nothing;
+  insert into beacon_day_ids (person_id, id)
+  select n.person_id, i.id
+    from (select distinct p.person_id from beacon_day_persons p) as n
+    cross join lateral (select i.id from analytics.person_ids i where i.person_id = n.person_id offset 0) as i;
 
   delete from analytics.person_day_bits b where b.day = close_person_bits.day;
   insert into analytics.person_day_bits (event_type, day, page, bits)
-  select x.event_type, close_person_bits.day, x.page, private.page_bits(array_agg(x.o))
-    from (select distinct coalesce(p.event_type, '') as event_type, i.id / 32768 as page, i.id % 32768 as o
-            from beacon_day_persons p
-            join analytics.person_ids i on i.person_id = p.person_id
-           group by grouping sets ((p.event_type, i.id), (i.id))) as x
-   group by x.event_type, x.page;
+  select x.event_type, close_person_bits.day, x.id / 32768, private.page_bits(array_agg(x.id % 32768))
+    from (select p.event_type, i.id
+            from beacon_day_persons p join beacon_day_ids i on i.person_id = p.person_id
+          union all
+          select '', i.id from beacon_day_ids i) as x
+   group by x.event_type, x.id / 32768;
 end
 $$;
 comment on function private.close_person_bits(date) is
