@@ -3,7 +3,8 @@
  * computations (tests/support/person_reports.ts) on random data, on PostgreSQL 15 and on
  * PGlite: all days live, then closed by the nightly job, then late events caught up by it,
  * then a link arriving today for devices seen only on closed days (read at once, then moved by
- * the nightly job). Bad arguments: 22023.
+ * the nightly job), then today's hours taken into the bitmaps by the hourly extension, late
+ * events included. Bad arguments: 22023.
  */
 import assert from "node:assert/strict";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
@@ -151,6 +152,26 @@ async function scenario(db: Database) {
   );
   assert.equal(left.n, 0, "the nightly job empties the queue of links");
   await compareAll(db, [...all, ...linking], now, "links moved by the nightly job");
+
+  // The hourly extension takes today's closed hours into the bitmaps; readers read only the
+  // rest from the events. Events that arrive late for an extended hour count from the next run.
+  await db.query("select analytics.extend_person_bits(now())");
+  const [extended] = await db.query<{ n: number }>(
+    `select count(*)::int as n from analytics.person_day_bits
+      where day = (now() at time zone 'UTC')::date`,
+  );
+  assert.ok(extended.n > 0, "today's persons so far are in the bitmaps");
+  await compareAll(db, [...all, ...linking], now, "today extended");
+  const late = [
+    { eventType: "feature_used", userId: null, anonymousId: "device-late-today", at: now - 2000 },
+    { eventType: "page_view", userId: user, anonymousId: null, at: now - 2000 },
+  ];
+  await insertPersonEvents(db, late);
+  await db.query("select analytics.extend_person_bits(now())");
+  await compareAll(db, [...all, ...linking, ...late], now, "late events taken by the next extension");
+  const after = [{ eventType: "button_click", userId: null, anonymousId: "device-after", at: Date.now() }];
+  await insertPersonEvents(db, after);
+  await compareAll(db, [...all, ...linking, ...late, ...after], Date.now(), "events after the extension, live");
 }
 
 async function badArguments(db: Database) {

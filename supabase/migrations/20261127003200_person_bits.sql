@@ -59,11 +59,19 @@ create table analytics.pending_person_links (
 comment on table analytics.pending_person_links is
   'Beacon: anonymous ids linked to a user since the nightly job last moved their bits in analytics.person_day_bits to the user''s. Readers apply them on the fly. Written by the link trigger; emptied by the nightly job.';
 
+create table analytics.person_bits_through (
+  day date primary key,
+  through timestamptz not null,
+  snapshot_xmin xid8 not null
+);
+comment on table analytics.person_bits_through is
+  'Beacon: for a day not closed yet, how far its analytics.person_day_bits already go: the persons of every event before `through` (and of events from transactions before snapshot_xmin). Readers take the rest from the events. Written by analytics.extend_person_bits (every hour); the nightly close of the day removes the row.';
+
 do $$
 declare
   t text;
 begin
-  foreach t in array array['person_ids', 'person_day_bits', 'pending_person_links'] loop
+  foreach t in array array['person_ids', 'person_day_bits', 'pending_person_links', 'person_bits_through'] loop
     execute format('revoke all on table analytics.%I from public, anon, authenticated, service_role, analyst', t);
     execute format('grant select on table analytics.%I to authenticated, service_role, analyst', t);
     execute format('alter table analytics.%I enable row level security', t);
@@ -133,7 +141,7 @@ $$;
 -- ---------------------------------------------------------------------------------------
 -- Writing: one closed day, and moving queued links (called by private.close_day)
 -- ---------------------------------------------------------------------------------------
-create function private.close_person_bits(day date)
+create function private.store_person_bits(day date, replacing boolean)
 returns void
 language plpgsql
 security definer
@@ -141,23 +149,7 @@ set search_path = ''
 set jit = off
 as $$
 #variable_conflict use_column
-declare
-  lo timestamptz := close_person_bits.day::timestamp at time zone 'UTC';
-  hi timestamptz := (close_person_bits.day + 1)::timestamp at time zone 'UTC';
 begin
-  create temporary table if not exists beacon_day_persons (event_type text, person_id text collate "C")
-    on commit drop;
-  create temporary table if not exists beacon_day_ids (person_id text collate "C", id integer)
-    on commit drop;
-  truncate beacon_day_persons, beacon_day_ids;
-  insert into beacon_day_persons
-  select distinct e.event_type,
-         coalesce(e.user_id::text, l.user_id::text, e.anonymous_id) collate "C"
-    from public.events e
-    left join lateral (select l.user_id from analytics.person_links l
-                        where e.user_id is null and l.anonymous_id = e.anonymous_id offset 0) as l on true
-   where e."timestamp" >= lo and e."timestamp" < hi;
-
   -- New persons numbered in a stable order, without burning numbers on known ones. A day's
   -- persons are few against every person numbered: look each one up (offset 0 keeps it a
   -- look-up, never a hash of the whole table).
@@ -167,19 +159,73 @@ begin
            where not exists (select 1 from analytics.person_ids i where i.person_id = p.person_id offset 0)
            order by 1) as n
   on conflict (person_id) do nothing;
+  truncate beacon_day_ids;
   insert into beacon_day_ids (person_id, id)
   select n.person_id, i.id
     from (select distinct p.person_id from beacon_day_persons p) as n
     cross join lateral (select i.id from analytics.person_ids i where i.person_id = n.person_id offset 0) as i;
 
-  delete from analytics.person_day_bits b where b.day = close_person_bits.day;
+  if replacing then
+    delete from analytics.person_day_bits b where b.day = store_person_bits.day;
+  end if;
   insert into analytics.person_day_bits (event_type, day, page, bits)
-  select x.event_type, close_person_bits.day, x.id / 32768, private.page_bits(array_agg(x.id % 32768))
+  select x.event_type, store_person_bits.day, x.id / 32768, private.page_bits(array_agg(x.id % 32768))
     from (select p.event_type, i.id
             from beacon_day_persons p join beacon_day_ids i on i.person_id = p.person_id
           union all
           select '', i.id from beacon_day_ids i) as x
-   group by x.event_type, x.id / 32768;
+   group by x.event_type, x.id / 32768
+  on conflict (event_type, day, page) do update
+    set bits = (analytics.person_day_bits.bits | excluded.bits)::bit varying;
+end
+$$;
+comment on function private.store_person_bits(date, boolean) is
+  'Numbers the persons in the temporary table beacon_day_persons (event_type, person_id) and writes them into analytics.person_day_bits for day: replacing the day''s pages, or adding to them. Called by private.close_person_bits and private.extend_person_bits.';
+
+create function private.collect_day_persons(lo timestamptz, hi timestamptz, late_from timestamptz, late_xmin xid8)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+begin
+  create temporary table if not exists beacon_day_persons (event_type text, person_id text collate "C")
+    on commit drop;
+  create temporary table if not exists beacon_day_ids (person_id text collate "C", id integer)
+    on commit drop;
+  truncate beacon_day_persons;
+  insert into beacon_day_persons
+  select distinct e.event_type,
+         coalesce(e.user_id::text, l.user_id::text, e.anonymous_id) collate "C"
+    from (select ev.event_type, ev.user_id, ev.anonymous_id
+            from public.events ev
+           where ev."timestamp" >= lo and ev."timestamp" < hi
+          union all
+          -- Events that arrived since late_xmin for instants before lo (from late_from on).
+          select ev.event_type, ev.user_id, ev.anonymous_id
+            from public.events ev
+           where late_xmin is not null and ev.txid >= late_xmin
+             and ev."timestamp" >= late_from and ev."timestamp" < lo) as e
+    left join lateral (select l.user_id from analytics.person_links l
+                        where e.user_id is null and l.anonymous_id = e.anonymous_id offset 0) as l on true;
+end
+$$;
+comment on function private.collect_day_persons(timestamptz, timestamptz, timestamptz, xid8) is
+  'Fills the temporary table beacon_day_persons with the (event type, person) pairs of the events in [lo, hi), plus, when late_xmin is set, of the events from transactions since late_xmin in [late_from, lo).';
+
+create function private.close_person_bits(day date)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+begin
+  perform private.collect_day_persons(close_person_bits.day::timestamp at time zone 'UTC',
+                                      (close_person_bits.day + 1)::timestamp at time zone 'UTC', null, null);
+  perform private.store_person_bits(close_person_bits.day, true);
+  delete from analytics.person_bits_through t where t.day = close_person_bits.day;
 end
 $$;
 comment on function private.close_person_bits(date) is
@@ -249,7 +295,60 @@ $$;
 comment on function private.apply_person_links() is
   'Moves the bits of queued linked anonymous ids (analytics.pending_person_links) to their users'' in analytics.person_day_bits, then empties the queue. Returns the bitmap pages changed. Called by private.close_day.';
 
+create function analytics.extend_person_bits(up_to timestamptz default null)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+  through timestamptz := coalesce(up_to, date_trunc('hour', now()));
+  current_xmin xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  d date;
+  lo timestamptz;
+  hi timestamptz;
+  prev_through timestamptz;
+  prev_xmin xid8;
+  n integer := 0;
+begin
+  if through > now() then
+    raise exception 'analytics.extend_person_bits: up_to (%) is in the future', through using errcode = '22023';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('beacon.extend_person_bits'));
+  for d in
+    select g.day
+      from (values ((through at time zone 'UTC')::date - 1), ((through at time zone 'UTC')::date)) as g (day)
+     order by 1
+  loop
+    -- The nightly close of the same day waits, or is waited for.
+    perform pg_advisory_xact_lock(hashtext('beacon.close_day'), d - date '2000-01-01');
+    continue when exists (select 1 from analytics.aggregated_days a where a.day = d);
+    lo := d::timestamp at time zone 'UTC';
+    hi := least(through, (d + 1)::timestamp at time zone 'UTC');
+    select t.through, t.snapshot_xmin into prev_through, prev_xmin
+      from analytics.person_bits_through t where t.day = d;
+    -- The events since where the last run stopped, and the late ones before it.
+    perform private.collect_day_persons(greatest(coalesce(prev_through, lo), lo),
+                                        greatest(hi, coalesce(prev_through, lo)), lo, prev_xmin);
+    perform private.store_person_bits(d, false);
+    insert into analytics.person_bits_through (day, through, snapshot_xmin)
+    values (d, greatest(hi, coalesce(prev_through, lo)), current_xmin)
+    on conflict (day) do update set through = excluded.through, snapshot_xmin = excluded.snapshot_xmin;
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+comment on function analytics.extend_person_bits(timestamptz) is
+  'Hourly: adds the persons of the days not closed yet (yesterday until the nightly job closes it, and today) to analytics.person_day_bits up to up_to (default the start of this hour), including late events that arrived since the last run, so that readers take only the rest from the events. Returns the days extended.';
+revoke all on function analytics.extend_person_bits(timestamptz) from public, anon, authenticated, service_role, analyst;
+grant execute on function analytics.extend_person_bits(timestamptz) to service_role;
+
 revoke all on function private.close_person_bits(date) from public, anon, authenticated, service_role, analyst;
+revoke all on function private.store_person_bits(date, boolean) from public, anon, authenticated, service_role, analyst;
+revoke all on function private.collect_day_persons(timestamptz, timestamptz, timestamptz, xid8)
+  from public, anon, authenticated, service_role, analyst;
 revoke all on function private.apply_person_links() from public, anon, authenticated, service_role, analyst;
 revoke all on function private.page_bits(integer[]) from public, anon, authenticated, service_role, analyst;
 revoke all on function private.zero_page() from public, anon, authenticated, service_role, analyst;
@@ -333,9 +432,11 @@ begin
   select coalesce(max(i.id), -1) into max_id from analytics.person_ids i;
   return query
   with live_days as materialized (
-    -- Days not closed yet, as instants so that under RLS the range is a plain index scan.
+    -- Days not closed yet, as instants so that under RLS the range is a plain index scan,
+    -- from where the hourly extension of their bitmaps stopped.
     select s.f + g.i as day,
-           (s.f + g.i)::timestamp at time zone 'UTC' as lo,
+           greatest((s.f + g.i)::timestamp at time zone 'UTC',
+                    (select t.through from analytics.person_bits_through t where t.day = s.f + g.i)) as lo,
            (s.f + g.i + 1)::timestamp at time zone 'UTC' as hi
       from (select case when with_before
                         then (select (min(e."timestamp") at time zone 'UTC')::date from public.events e)

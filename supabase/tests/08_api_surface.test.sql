@@ -12,7 +12,7 @@ select is(
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
-                             'funnel', 'funnel_dropoffs', 'named_funnels'])
+                             'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -24,7 +24,8 @@ select is(
                              'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
                              'weekly_retention', 'person_links', 'person_events',
-                             'person_ids', 'person_day_bits', 'pending_person_links'])
+                             'person_ids', 'person_day_bits', 'pending_person_links',
+                             'person_bits_through'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');

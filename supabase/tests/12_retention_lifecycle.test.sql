@@ -1,7 +1,7 @@
 -- Retention, lifecycle, stickiness and feature adoption: who may read them, the actor
 -- bitmaps' access, and the functions' hygiene (security invoker, empty search_path).
 begin;
-select plan(27);
+select plan(28);
 select tests.share_pgtap_tables();
 
 select set_config('test.ann', tests.create_user('ann@reports.test')::text, true);
@@ -36,6 +36,8 @@ select ok(not has_function_privilege('authenticated', 'private.close_person_bits
   'no signed-in user can rewrite the person bitmaps');
 select ok(not has_function_privilege('authenticated', 'private.apply_person_links()', 'execute'),
   'nor move links in them');
+select ok(not has_function_privilege('authenticated', 'analytics.extend_person_bits(timestamptz)', 'execute'),
+  'nor extend them through today');
 
 -- ----------------------------------------------------------------- the nightly rollup
 select is((select count(*)::int from analytics.person_day_bits b
