@@ -141,7 +141,7 @@ export async function benchPersonBits(db: Database): Promise<Record<string, numb
   const days = await db.query<{ day: string }>(
     "select day::text from analytics.aggregated_days order by day",
   );
-  await db.exec("truncate analytics.person_day_bits");
+  await db.exec("truncate analytics.person_day_bits, analytics.person_bits_through");
   let started = performance.now();
   for (const { day } of days) await db.query("select private.close_person_bits($1::date)", [day]);
   const backfill = performance.now() - started;

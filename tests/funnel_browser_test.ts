@@ -46,8 +46,6 @@ Deno.test({
     try {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } }))
         .newPage();
-      // A shared 2-core machine under load can take a while to serve a funnel page.
-      page.setDefaultTimeout(120_000);
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${beacon.url}/analytics/funnels`);
