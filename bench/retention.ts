@@ -150,7 +150,9 @@ export async function benchPersonBits(db: Database): Promise<Record<string, numb
     await db.query("select private.close_person_bits($1::date)", [day]);
   }
   const routine = performance.now() - started;
-  const [{ rows, bytes, persons }] = await db.query<{ rows: number; bytes: number; persons: number }>(
+  const [{ rows, bytes, persons }] = await db.query<
+    { rows: number; bytes: number; persons: number }
+  >(
     `select (select count(*) from analytics.person_day_bits)::int as rows,
             pg_total_relation_size('analytics.person_day_bits')::float8 as bytes,
             (select count(*) from analytics.person_ids)::int as persons`,

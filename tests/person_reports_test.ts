@@ -168,10 +168,25 @@ async function scenario(db: Database) {
   ];
   await insertPersonEvents(db, late);
   await db.query("select analytics.extend_person_bits(now())");
-  await compareAll(db, [...all, ...linking, ...late], now, "late events taken by the next extension");
-  const after = [{ eventType: "button_click", userId: null, anonymousId: "device-after", at: Date.now() }];
+  await compareAll(
+    db,
+    [...all, ...linking, ...late],
+    now,
+    "late events taken by the next extension",
+  );
+  const after = [{
+    eventType: "button_click",
+    userId: null,
+    anonymousId: "device-after",
+    at: Date.now(),
+  }];
   await insertPersonEvents(db, after);
-  await compareAll(db, [...all, ...linking, ...late, ...after], Date.now(), "events after the extension, live");
+  await compareAll(
+    db,
+    [...all, ...linking, ...late, ...after],
+    Date.now(),
+    "events after the extension, live",
+  );
 }
 
 async function badArguments(db: Database) {
