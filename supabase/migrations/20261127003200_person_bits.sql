@@ -428,21 +428,29 @@ as $$
 #variable_conflict use_column
 declare
   max_id integer;
+  days date[];
+  los timestamptz[];
+  his timestamptz[];
 begin
   select coalesce(max(i.id), -1) into max_id from analytics.person_ids i;
+  -- Days not closed yet, from where the hourly extension of their bitmaps stopped, as
+  -- instants so that under RLS the range is a plain index scan. Known before the query is
+  -- planned, so the planner sees how few they are (a blind guess of hundreds of days of
+  -- events makes it reserve memory for hundreds of millions of rows).
+  select array_agg(d.day order by d.day), array_agg(d.lo order by d.day), array_agg(d.hi order by d.day)
+    into days, los, his
+    from (select s.f + g.i as day,
+                 greatest((s.f + g.i)::timestamp at time zone 'UTC',
+                          (select t.through from analytics.person_bits_through t where t.day = s.f + g.i)) as lo,
+                 (s.f + g.i + 1)::timestamp at time zone 'UTC' as hi
+            from (select case when with_before
+                              then (select (min(e."timestamp") at time zone 'UTC')::date from public.events e)
+                              else first_day end as f) as s
+           cross join generate_series(0, last_day - s.f) as g (i)
+           where not exists (select 1 from analytics.aggregated_days a where a.day = s.f + g.i)) as d;
   return query
-  with live_days as materialized (
-    -- Days not closed yet, as instants so that under RLS the range is a plain index scan,
-    -- from where the hourly extension of their bitmaps stopped.
-    select s.f + g.i as day,
-           greatest((s.f + g.i)::timestamp at time zone 'UTC',
-                    (select t.through from analytics.person_bits_through t where t.day = s.f + g.i)) as lo,
-           (s.f + g.i + 1)::timestamp at time zone 'UTC' as hi
-      from (select case when with_before
-                        then (select (min(e."timestamp") at time zone 'UTC')::date from public.events e)
-                        else first_day end as f) as s
-     cross join generate_series(0, last_day - s.f) as g (i)
-     where not exists (select 1 from analytics.aggregated_days a where a.day = s.f + g.i)
+  with live_days as (
+    select d.day, d.lo, d.hi from unnest(days, los, his) as d (day, lo, hi)
   ),
   live as materialized (
     select distinct t.event_type, d.day, e.person_id
