@@ -12,8 +12,8 @@ import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.
 import { utcDay } from "./support/random_data.ts";
 import { generateRevenueData, insertRevenueData } from "./support/revenue_data.ts";
 import {
-  type ExpectedDay,
   expectedChurn,
+  type ExpectedDay,
   expectedMovements,
   expectedTrials,
 } from "./support/revenue_model.ts";
@@ -115,7 +115,12 @@ async function compare(
   assert.equal(churn.length, wantChurn.length, "churn months");
   for (let i = 0; i < wantChurn.length; i++) {
     assert.equal(churn[i].month, wantChurn[i].month);
-    near(churn[i], wantChurn[i] as unknown as Row, Object.keys(wantChurn[i]).slice(1), `${reporting} churn ${wantChurn[i].month}`);
+    near(
+      churn[i],
+      wantChurn[i] as unknown as Row,
+      Object.keys(wantChurn[i]).slice(1),
+      `${reporting} churn ${wantChurn[i].month}`,
+    );
   }
 
   const trials = await q(
@@ -139,10 +144,13 @@ async function compare(
     if (m === null) assert.equal(trials[i].median_days_to_convert, null);
     else assert.ok(Math.abs(Number(trials[i].median_days_to_convert) - m) < 0.051, "median");
   }
-  const t = wantTrials.reduce((s, c) => ({ late: s.late + c.converted_late, no: s.no + c.trials - c.converted }), {
-    late: 0,
-    no: 0,
-  });
+  const t = wantTrials.reduce(
+    (s, c) => ({ late: s.late + c.converted_late, no: s.no + c.trials - c.converted }),
+    {
+      late: 0,
+      no: 0,
+    },
+  );
   assert.ok(t.late > 0 && t.no > 0, "some trials convert late, some never");
 }
 
@@ -160,7 +168,8 @@ async function scenario(db: Database) {
   const [s] = await q(`select mrr_estimate_usd from analytics.summary()`);
   const usd = data.subscriptions.filter((x) =>
     x.currency === "USD" && x.status !== "trialing" &&
-    Math.max(x.startedAt, x.trialEndsAt ?? 0) < now && (x.canceledAt === null || x.canceledAt >= now)
+    Math.max(x.startedAt, x.trialEndsAt ?? 0) < now &&
+    (x.canceledAt === null || x.canceledAt >= now)
   ).reduce((t, x) => t + (x.billingInterval === "year" ? x.amountCents / 12 : x.amountCents), 0);
   assert.ok(Math.abs(Number(s.mrr_estimate_usd) - usd / 100) < 0.011, "summary's USD MRR");
 }

@@ -116,7 +116,11 @@ export function generateRevenueData(o: RevenueOptions): RevenueData {
         continue;
       }
       if (outcome < 0.25) { // never converts: canceled during the trial or at its end
-        row(t, trialEnd, random() < 0.3 ? trialEnd : Math.max(t, instant(t + random() * 13 * DAY_MS)));
+        row(
+          t,
+          trialEnd,
+          random() < 0.3 ? trialEnd : Math.max(t, instant(t + random() * 13 * DAY_MS)),
+        );
         continue;
       }
       if (outcome < 0.45) { // converts late: the trial row ends, a new row starts later
