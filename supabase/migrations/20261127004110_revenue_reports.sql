@@ -66,35 +66,34 @@ declare
   lo date := from_day - 1;
 begin
   return query
-  with subs as materialized (
-    select s.user_id, s.currency,
-           case when s.billing_interval = 'year' then s.amount_cents / 12.0 else s.amount_cents::numeric end as monthly,
-           (private.paid_from(s.started_at, s.trial_ends_at) at time zone 'UTC')::date as d_from,
-           coalesce((s.canceled_at at time zone 'UTC')::date, 'infinity'::date) as d_to
+  -- Each paying row as two changes of its customer's MRR in its currency: + on the first
+  -- day it pays at the end of, - on the first day it no longer does.
+  with ev as (
+    select s.user_id, s.currency, x.day, x.delta, x.n, x.pos_start
       from public.subscriptions s
+      cross join lateral (
+        select (private.paid_from(s.started_at, s.trial_ends_at) at time zone 'UTC')::date as d_from,
+               coalesce((s.canceled_at at time zone 'UTC')::date, 'infinity'::date) as d_to,
+               case when s.billing_interval = 'year' then s.amount_cents / 12.0
+                    else s.amount_cents::numeric end as m) p
+      cross join lateral (values (p.d_from, p.m, 1, p.m > 0), (p.d_to, -p.m, -1, false)) x (day, delta, n, pos_start)
      where s.status <> 'trialing'
        and (current_user <> 'authenticated' or (select private.is_superuser()))
+       and p.d_from < p.d_to
+       and x.day <= to_day
   ),
-  paid as (
-    select s.* from subs s where s.d_from < s.d_to and s.d_from <= to_day
-  ),
-  firsts as (
-    select p.user_id, min(p.d_from) as first_day from paid p where p.monthly > 0 group by p.user_id
-  ),
-  ucd as (
-    select x.user_id, x.currency, x.day, sum(x.delta) as delta, sum(x.n) as n
-      from (select p.user_id, p.currency, p.d_from as day, p.monthly as delta, 1 as n from paid p
-            union all
-            select p.user_id, p.currency, p.d_to, -p.monthly, -1 from paid p where p.d_to <= to_day) x
-     group by x.user_id, x.currency, x.day
-  ),
+  -- Per customer, currency and change day: the change, the level after it, the customer's
+  -- first day paying a positive amount, and whether they ever paid in two currencies.
   levels as materialized (
-    select u.user_id, u.currency, u.day, u.delta,
-           sum(u.delta) over (partition by u.user_id, u.currency order by u.day) as level
-      from ucd u
+    select e.user_id, e.currency, e.day, sum(e.delta) as delta, sum(e.n) as n,
+           sum(sum(e.delta)) over (partition by e.user_id, e.currency order by e.day) as level,
+           min(case when bool_or(e.pos_start) then e.day end) over (partition by e.user_id) as first_day,
+           min(e.currency) over (partition by e.user_id) <> max(e.currency) over (partition by e.user_id) as multi
+      from ev e
+     group by e.user_id, e.currency, e.day
   ),
   currencies as (
-    select distinct p.currency from paid p
+    select distinct l.currency from levels l
   ),
   days as (
     select g::date as day from generate_series(lo::timestamp, to_day::timestamp, interval '1 day') g
@@ -107,48 +106,60 @@ begin
                        order by r.valid_from desc limit 1) end as rate
       from currencies c cross join days d
   ),
-  -- Movements: each customer on each day their rows changed, before and after, at that
-  -- day's rates.
-  changed as (
-    select distinct l.user_id, l.day from levels l where l.day >= from_day
+  -- Movements, before and after at the day's rates. One currency (nearly everyone): the
+  -- change row itself. Several: every currency's level as of that day.
+  single as (
+    select l.day, l.user_id, l.first_day,
+           (l.level - l.delta) * coalesce(r.rate, 0) as before_c,
+           l.level * coalesce(r.rate, 0) as after_c
+      from levels l
+      join rates r on r.currency = l.currency and r.day = l.day
+     where not l.multi and l.day >= from_day and l.delta <> 0
   ),
-  state as (
+  multi_state as (
     select distinct on (c.user_id, c.day, l.currency)
-           c.user_id, c.day, l.currency,
+           c.user_id, c.day, c.first_day, l.currency,
            case when l.day = c.day then l.level - l.delta else l.level end as before_native,
            l.level as after_native
-      from changed c
+      from levels c
       join levels l on l.user_id = c.user_id and l.day <= c.day
+     where c.multi and l.multi and c.day >= from_day
      order by c.user_id, c.day, l.currency, l.day desc
   ),
-  conv as (
-    select st.user_id, st.day,
-           coalesce(sum(st.before_native * r.rate), 0) as before_c,
-           coalesce(sum(st.after_native * r.rate), 0) as after_c
-      from state st
-      join rates r on r.currency = st.currency and r.day = st.day
-     group by st.user_id, st.day
+  multi as (
+    select m.day, m.user_id, min(m.first_day) as first_day,
+           coalesce(sum(m.before_native * r.rate), 0) as before_c,
+           coalesce(sum(m.after_native * r.rate), 0) as after_c
+      from multi_state m
+      join rates r on r.currency = m.currency and r.day = m.day
+     group by m.day, m.user_id
   ),
   moves as (
     select c.day, c.user_id,
-           case when c.before_c = 0 then case when f.first_day = c.day then 'new' else 'reactivation' end
+           case when c.before_c = 0 then case when c.first_day = c.day then 'new' else 'reactivation' end
                 when c.after_c = 0 then 'churn'
                 when c.after_c > c.before_c then 'expansion'
                 else 'contraction' end as kind,
            c.after_c - c.before_c as amount
-      from conv c
-      left join firsts f on f.user_id = c.user_id
+      from (select * from single union all select * from multi) c
      where c.after_c <> c.before_c
   ),
-  -- Totals per day: native MRR per currency (a running sum over days x currencies).
+  -- Totals per day from a running sum over days x currencies: native MRR, paying rows, and
+  -- single-currency customers paying (they count on days their currency has a rate).
   cdelta as (
-    select u.currency, greatest(u.day, lo) as day, sum(u.delta) as delta, sum(u.n) as n
-      from ucd u group by u.currency, greatest(u.day, lo)
+    select l.currency, greatest(l.day, lo) as day, sum(l.delta) as delta, sum(l.n) as n,
+           sum(case when l.multi then 0
+                    when l.level > 0 and l.level - l.delta <= 0 then 1
+                    when l.level <= 0 and l.level - l.delta > 0 then -1
+                    else 0 end) as p
+      from levels l
+     group by l.currency, greatest(l.day, lo)
   ),
   cl as (
     select c.currency, d.day, r.rate,
            sum(coalesce(cd.delta, 0)) over w as level,
-           sum(coalesce(cd.n, 0)) over w as subscriptions
+           sum(coalesce(cd.n, 0)) over w as subscriptions,
+           sum(coalesce(cd.p, 0)) over w as payers
       from currencies c
       cross join days d
       join rates r on r.currency = c.currency and r.day = d.day
@@ -156,9 +167,7 @@ begin
     window w as (partition by c.currency order by d.day)
   ),
   cl2 as (
-    select cl.*,
-           lag(cl.level) over w as prev_level,
-           lag(cl.rate) over w as prev_rate
+    select cl.*, lag(cl.level) over w as prev_level, lag(cl.rate) over w as prev_rate
       from cl
     window w as (partition by cl.currency order by cl.day)
   ),
@@ -166,13 +175,15 @@ begin
     select x.day,
            coalesce(sum(x.level * x.rate), 0) as mrr,
            coalesce(sum(x.prev_level * (coalesce(x.rate, 0) - coalesce(x.prev_rate, 0))), 0) as fx,
+           coalesce(sum(x.payers) filter (where x.rate is not null), 0) as payers,
            coalesce(jsonb_object_agg(x.currency, jsonb_build_object(
                       'mrr', round(x.level / 100.0, 2), 'subscriptions', x.subscriptions))
                     filter (where x.rate is null and x.subscriptions > 0), '{}'::jsonb) as unconverted
-      from cl2 x group by x.day
+      from cl2 x
+     group by x.day
   ),
-  -- Paying customers: a customer pays while some row of theirs with a positive amount is
-  -- in a currency that has a rate; count their 0 -> paying and paying -> 0 transitions.
+  -- Customers paying in several currencies: paying while some currency of theirs with a
+  -- positive level has a rate; their 0 -> paying and paying -> 0 transitions.
   rated_from as (
     select c.currency,
            case when c.currency = rc then '-infinity'::date
@@ -185,7 +196,7 @@ begin
            l.level
       from levels l
       join rated_from rf on rf.currency = l.currency
-     where rf.r_from is not null
+     where l.multi and rf.r_from is not null
   ),
   pos as (
     select s.user_id, s.a, s.b from segs s where s.level > 0 and s.a < s.b
@@ -208,16 +219,17 @@ begin
      where r.day <= to_day
      group by greatest(r.day, lo)
   ),
-  paying as (
+  paying_multi as (
     select d.day, sum(coalesce(t.t, 0)) over (order by d.day) as customers
       from days d left join transitions t on t.day = d.day
   )
   select m.day, m.user_id, m.kind, m.amount, null::numeric, null::bigint, null::numeric, null::jsonb
     from moves m
   union all
-  select p.day, null::uuid, 'total'::text, null::numeric, coalesce(t.mrr, 0), p.customers::bigint,
+  select p.day, null::uuid, 'total'::text, null::numeric, coalesce(t.mrr, 0),
+         (p.customers + coalesce(t.payers, 0))::bigint,
          coalesce(t.fx, 0), coalesce(t.unconverted, '{}'::jsonb)
-    from paying p left join totals t on t.day = p.day;
+    from paying_multi p left join totals t on t.day = p.day;
 end
 $$;
 comment on function private.revenue_engine(date, date) is
