@@ -8,7 +8,7 @@
  */
 import type { Queryable } from "../database/mod.ts";
 import { assertCleanParams, ParamError } from "./params.ts";
-import { addDays, daysBetween } from "./days.ts";
+import { daysBetween } from "./days.ts";
 import { optionalDate } from "./retention.ts";
 
 /** The URL parameter each SQL argument comes from. */
@@ -282,9 +282,4 @@ export async function deleteRate(tx: Queryable, currency: string, validFrom: str
     `delete from analytics.exchange_rates where currency = $1 and valid_from = $2::date`,
     [currency, validFrom],
   );
-}
-
-/** The day before `day` (what "MRR at the start" of a range reads). */
-export function dayBefore(day: string): string {
-  return addDays(day, -1);
 }
