@@ -79,6 +79,7 @@ async function compare(
 ) {
   const back = (n: number) => utcDay(now - n * DAY_MS);
   let movements = 0;
+  const kinds = { reactivation: 0, expansion: 0, contraction: 0, fx: 0 };
   for (const [from, to] of [[back(140), back(-15)], [back(40), back(5)], [back(3), back(3)]]) {
     const rows = await q(
       `select *, to_char(day, 'YYYY-MM-DD') as day from analytics.mrr_movements($1::date, $2::date)`,
@@ -103,9 +104,21 @@ async function compare(
         assert.ok(Math.abs(u[c].mrr - w[c].mrr) < 0.0101, `${label}: ${c} mrr ${u[c].mrr}`);
       }
       movements += want[i].new_customers + want[i].churned_customers;
+      kinds.reactivation += want[i].reactivated_customers;
+      kinds.expansion += want[i].expansion_mrr;
+      kinds.contraction += want[i].contraction_mrr;
+      kinds.fx += Math.abs(want[i].fx_adjustment);
     }
   }
   assert.ok(movements > 20, `the data moves (${movements} new or churned)`);
+  assert.ok(
+    kinds.reactivation > 0 && kinds.expansion > 0 && kinds.contraction < 0 && kinds.fx > 0,
+    `reactivations, upgrades, downgrades and rate changes happen: ${JSON.stringify(kinds)}`,
+  );
+  const multi = new Set(
+    data.subscriptions.map((s) => `${s.userId} ${s.currency}`),
+  ).size - new Set(data.subscriptions.map((s) => s.userId)).size;
+  assert.ok(multi > 0, "some customers pay in two currencies");
 
   const churn = await q(
     `select *, to_char(month, 'YYYY-MM-DD') as month from analytics.revenue_churn($1::date, $2::date)`,

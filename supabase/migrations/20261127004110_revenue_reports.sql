@@ -48,10 +48,10 @@ returns table (
   day date,
   user_id uuid,
   kind text,
-  amount numeric,
-  mrr numeric,
+  amount double precision,
+  mrr double precision,
   paying_customers bigint,
-  fx numeric,
+  fx double precision,
   unconverted jsonb
 )
 language plpgsql
@@ -74,8 +74,8 @@ begin
       cross join lateral (
         select (private.paid_from(s.started_at, s.trial_ends_at) at time zone 'UTC')::date as d_from,
                coalesce((s.canceled_at at time zone 'UTC')::date, 'infinity'::date) as d_to,
-               case when s.billing_interval = 'year' then s.amount_cents / 12.0
-                    else s.amount_cents::numeric end as m) p
+               (case when s.billing_interval = 'year' then s.amount_cents
+                     else s.amount_cents * 12 end)::float8 as m) p
       cross join lateral (values (p.d_from, p.m, 1, p.m > 0), (p.d_to, -p.m, -1, false)) x (day, delta, n, pos_start)
      where s.status <> 'trialing'
        and (current_user <> 'authenticated' or (select private.is_superuser()))
@@ -85,12 +85,13 @@ begin
   -- Per customer, currency and change day: the change, the level after it, the customer's
   -- first day paying a positive amount, and whether they ever paid in two currencies.
   levels as materialized (
-    select e.user_id, e.currency, e.day, sum(e.delta) as delta, sum(e.n) as n,
-           sum(sum(e.delta)) over (partition by e.user_id, e.currency order by e.day) as level,
-           min(case when bool_or(e.pos_start) then e.day end) over (partition by e.user_id) as first_day,
+    select e.user_id, e.currency, e.day, e.delta as row_delta, e.n,
+           sum(e.delta) over (partition by e.user_id, e.currency, e.day) as delta,
+           sum(e.delta) over (partition by e.user_id, e.currency order by e.day) as level,
+           row_number() over (partition by e.user_id, e.currency, e.day) as rn,
+           min(case when e.pos_start then e.day end) over (partition by e.user_id) as first_day,
            min(e.currency) over (partition by e.user_id) <> max(e.currency) over (partition by e.user_id) as multi
       from ev e
-     group by e.user_id, e.currency, e.day
   ),
   currencies as (
     select distinct l.currency from levels l
@@ -100,8 +101,8 @@ begin
   ),
   rates as materialized (
     select c.currency, d.day,
-           case when c.currency = rc then 1::numeric
-                else (select r.rate_to_reporting from analytics.exchange_rates r
+           case when c.currency = rc then 1::float8
+                else (select r.rate_to_reporting::float8 from analytics.exchange_rates r
                        where r.currency = c.currency and r.valid_from <= d.day
                        order by r.valid_from desc limit 1) end as rate
       from currencies c cross join days d
@@ -114,7 +115,7 @@ begin
            l.level * coalesce(r.rate, 0) as after_c
       from levels l
       join rates r on r.currency = l.currency and r.day = l.day
-     where not l.multi and l.day >= from_day and l.delta <> 0
+     where not l.multi and l.rn = 1 and l.day >= from_day and l.delta <> 0
   ),
   multi_state as (
     select distinct on (c.user_id, c.day, l.currency)
@@ -147,8 +148,8 @@ begin
   -- Totals per day from a running sum over days x currencies: native MRR, paying rows, and
   -- single-currency customers paying (they count on days their currency has a rate).
   cdelta as (
-    select l.currency, greatest(l.day, lo) as day, sum(l.delta) as delta, sum(l.n) as n,
-           sum(case when l.multi then 0
+    select l.currency, greatest(l.day, lo) as day, sum(l.row_delta) as delta, sum(l.n) as n,
+           sum(case when l.multi or l.rn > 1 then 0
                     when l.level > 0 and l.level - l.delta <= 0 then 1
                     when l.level <= 0 and l.level - l.delta > 0 then -1
                     else 0 end) as p
@@ -177,7 +178,7 @@ begin
            coalesce(sum(x.prev_level * (coalesce(x.rate, 0) - coalesce(x.prev_rate, 0))), 0) as fx,
            coalesce(sum(x.payers) filter (where x.rate is not null), 0) as payers,
            coalesce(jsonb_object_agg(x.currency, jsonb_build_object(
-                      'mrr', round(x.level / 100.0, 2), 'subscriptions', x.subscriptions))
+                      'mrr', round((x.level / 1200.0)::numeric, 2), 'subscriptions', x.subscriptions))
                     filter (where x.rate is null and x.subscriptions > 0), '{}'::jsonb) as unconverted
       from cl2 x
      group by x.day
@@ -223,17 +224,18 @@ begin
     select d.day, sum(coalesce(t.t, 0)) over (order by d.day) as customers
       from days d left join transitions t on t.day = d.day
   )
-  select m.day, m.user_id, m.kind, m.amount, null::numeric, null::bigint, null::numeric, null::jsonb
+  select m.day, m.user_id, m.kind, m.amount, null::float8, null::bigint, null::float8, null::jsonb
     from moves m
   union all
-  select p.day, null::uuid, 'total'::text, null::numeric, coalesce(t.mrr, 0),
+  select p.day, null::uuid, 'total'::text, null::float8, coalesce(t.mrr, 0),
          (p.customers + coalesce(t.payers, 0))::bigint,
          coalesce(t.fx, 0), coalesce(t.unconverted, '{}'::jsonb)
     from paying_multi p left join totals t on t.day = p.day;
 end
 $$;
+
 comment on function private.revenue_engine(date, date) is
-  'Revenue per customer and day over [from_day, to_day]: one row per customer movement (kind new, expansion, contraction, churn or reactivation; amount signed, in reporting-currency cents) and one row per day from from_day - 1 (kind total: MRR in cents, paying customers, fx adjustment in cents, unconverted currencies). As the caller; ordinary signed-in users see no subscription.';
+  'Revenue per customer and day over [from_day, to_day]: one row per customer movement (kind new, expansion, contraction, churn or reactivation; amount signed) and one row per day from from_day - 1 (kind total: MRR, paying customers, fx adjustment, unconverted currencies with their MRR in major units). Amounts in reporting-currency cents per YEAR (12 x MRR cents: whole numbers before conversion, so sums stay exact), as float8. As the caller; ordinary signed-in users see no subscription.';
 revoke all on function private.revenue_engine(date, date) from public, anon, authenticated, service_role;
 grant execute on function private.revenue_engine(date, date) to authenticated, service_role, analyst;
 
@@ -322,20 +324,20 @@ begin
       from e where e.kind <> 'total' group by e.day
   )
   select t.day, rc,
-         round(coalesce(m.new_c, 0) / 100.0, 2),
-         round(coalesce(m.expansion_c, 0) / 100.0, 2),
-         round(coalesce(m.contraction_c, 0) / 100.0, 2),
-         round(coalesce(m.churn_c, 0) / 100.0, 2),
-         round(coalesce(m.reactivation_c, 0) / 100.0, 2),
-         round(coalesce(m.new_c + m.expansion_c + m.contraction_c + m.churn_c + m.reactivation_c, 0) / 100.0, 2),
-         round(t.fx / 100.0, 2),
-         round(t.mrr / 100.0, 2),
-         round(t.mrr * 12 / 100.0, 2),
+         round((coalesce(m.new_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.expansion_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.contraction_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.churn_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.reactivation_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.new_c + m.expansion_c + m.contraction_c + m.churn_c + m.reactivation_c, 0) / 1200.0)::numeric, 2),
+         round((t.fx / 1200.0)::numeric, 2),
+         round((t.mrr / 1200.0)::numeric, 2),
+         round((t.mrr / 100.0)::numeric, 2),
          t.paying_customers,
          coalesce(m.new_n, 0),
          coalesce(m.churn_n, 0),
          coalesce(m.reactivation_n, 0),
-         round(t.mrr / nullif(t.paying_customers, 0) / 100.0, 2),
+         round((t.mrr / nullif(t.paying_customers, 0) / 1200.0)::numeric, 2),
          t.unconverted
     from e t
     left join m on m.day = t.day
@@ -396,13 +398,13 @@ begin
          s.paying_customers,
          coalesce(m.churned_n, 0),
          round(100.0 * coalesce(m.churned_n, 0) / nullif(s.paying_customers, 0), 2),
-         round(s.mrr / 100.0, 2),
-         round(coalesce(m.churn_c, 0) / 100.0, 2),
-         round(coalesce(m.contraction_c, 0) / 100.0, 2),
-         round(coalesce(m.expansion_c, 0) / 100.0, 2),
-         round(-100.0 * (coalesce(m.churn_c, 0) + coalesce(m.contraction_c, 0)) / nullif(s.mrr, 0), 2),
-         round(-100.0 * (coalesce(m.churn_c, 0) + coalesce(m.contraction_c, 0) + coalesce(m.expansion_c, 0))
-               / nullif(s.mrr, 0), 2)
+         round((s.mrr / 1200.0)::numeric, 2),
+         round((coalesce(m.churn_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.contraction_c, 0) / 1200.0)::numeric, 2),
+         round((coalesce(m.expansion_c, 0) / 1200.0)::numeric, 2),
+         round((-100.0 * (coalesce(m.churn_c, 0) + coalesce(m.contraction_c, 0)) / nullif(s.mrr, 0))::numeric, 2),
+         round((-100.0 * (coalesce(m.churn_c, 0) + coalesce(m.contraction_c, 0) + coalesce(m.expansion_c, 0))
+                / nullif(s.mrr, 0))::numeric, 2)
     from months mo
     join e s on s.kind = 'total' and s.day = mo.month - 1
     left join m on m.month = mo.month
