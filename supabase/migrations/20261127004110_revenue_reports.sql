@@ -46,9 +46,15 @@
 create function private.revenue_engine(from_day date, to_day date)
 returns table (
   day date,
-  user_id uuid,
-  kind text,
-  amount double precision,
+  new_c double precision,
+  expansion_c double precision,
+  contraction_c double precision,
+  churn_c double precision,
+  reactivation_c double precision,
+  new_n bigint,
+  churn_n bigint,
+  reactivation_n bigint,
+  churned_users uuid[],
   mrr double precision,
   paying_customers bigint,
   fx double precision,
@@ -223,19 +229,36 @@ begin
   paying_multi as (
     select d.day, sum(coalesce(t.t, 0)) over (order by d.day) as customers
       from days d left join transitions t on t.day = d.day
+  ),
+  by_day as (
+    select m.day,
+           sum(m.amount) filter (where m.kind = 'new') as new_c,
+           sum(m.amount) filter (where m.kind = 'expansion') as expansion_c,
+           sum(m.amount) filter (where m.kind = 'contraction') as contraction_c,
+           sum(m.amount) filter (where m.kind = 'churn') as churn_c,
+           sum(m.amount) filter (where m.kind = 'reactivation') as reactivation_c,
+           count(*) filter (where m.kind = 'new') as new_n,
+           count(*) filter (where m.kind = 'churn') as churn_n,
+           count(*) filter (where m.kind = 'reactivation') as reactivation_n,
+           array_agg(m.user_id) filter (where m.kind = 'churn') as churned_users
+      from moves m
+     group by m.day
   )
-  select m.day, m.user_id, m.kind, m.amount, null::float8, null::bigint, null::float8, null::jsonb
-    from moves m
-  union all
-  select p.day, null::uuid, 'total'::text, null::float8, coalesce(t.mrr, 0),
-         (p.customers + coalesce(t.payers, 0))::bigint,
+  select p.day,
+         coalesce(b.new_c, 0), coalesce(b.expansion_c, 0), coalesce(b.contraction_c, 0),
+         coalesce(b.churn_c, 0), coalesce(b.reactivation_c, 0),
+         coalesce(b.new_n, 0), coalesce(b.churn_n, 0), coalesce(b.reactivation_n, 0),
+         coalesce(b.churned_users, '{}'::uuid[]),
+         coalesce(t.mrr, 0), (p.customers + coalesce(t.payers, 0))::bigint,
          coalesce(t.fx, 0), coalesce(t.unconverted, '{}'::jsonb)
-    from paying_multi p left join totals t on t.day = p.day;
+    from paying_multi p
+    left join totals t on t.day = p.day
+    left join by_day b on b.day = p.day;
 end
 $$;
 
 comment on function private.revenue_engine(date, date) is
-  'Revenue per customer and day over [from_day, to_day]: one row per customer movement (kind new, expansion, contraction, churn or reactivation; amount signed) and one row per day from from_day - 1 (kind total: MRR, paying customers, fx adjustment, unconverted currencies with their MRR in major units). Amounts in reporting-currency cents per YEAR (12 x MRR cents: whole numbers before conversion, so sums stay exact), as float8. As the caller; ordinary signed-in users see no subscription.';
+  'Revenue per UTC day from from_day - 1 to to_day: the day''s movements (new, expansion, contraction, churn, reactivation: signed sums, and customers new, churned, reactivated, with the churned customers'' ids), MRR, paying customers, fx adjustment and unconverted currencies (their MRR in major units). Amounts in reporting-currency cents per YEAR (12 x MRR cents: whole numbers before conversion, so sums stay exact), as float8. As the caller; ordinary signed-in users see no subscription.';
 revoke all on function private.revenue_engine(date, date) from public, anon, authenticated, service_role;
 grant execute on function private.revenue_engine(date, date) to authenticated, service_role, analyst;
 
@@ -308,41 +331,25 @@ declare
 begin
   perform private.check_revenue_range('analytics.mrr_movements', 'from_day', from_day, 'to_day', to_day, 731);
   return query
-  with e as materialized (
-    select * from private.revenue_engine(from_day, to_day)
-  ),
-  m as (
-    select e.day,
-           coalesce(sum(e.amount) filter (where e.kind = 'new'), 0) as new_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'expansion'), 0) as expansion_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'contraction'), 0) as contraction_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'churn'), 0) as churn_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'reactivation'), 0) as reactivation_c,
-           count(*) filter (where e.kind = 'new') as new_n,
-           count(*) filter (where e.kind = 'churn') as churn_n,
-           count(*) filter (where e.kind = 'reactivation') as reactivation_n
-      from e where e.kind <> 'total' group by e.day
-  )
-  select t.day, rc,
-         round((coalesce(m.new_c, 0) / 1200.0)::numeric, 2),
-         round((coalesce(m.expansion_c, 0) / 1200.0)::numeric, 2),
-         round((coalesce(m.contraction_c, 0) / 1200.0)::numeric, 2),
-         round((coalesce(m.churn_c, 0) / 1200.0)::numeric, 2),
-         round((coalesce(m.reactivation_c, 0) / 1200.0)::numeric, 2),
-         round((coalesce(m.new_c + m.expansion_c + m.contraction_c + m.churn_c + m.reactivation_c, 0) / 1200.0)::numeric, 2),
-         round((t.fx / 1200.0)::numeric, 2),
-         round((t.mrr / 1200.0)::numeric, 2),
-         round((t.mrr / 100.0)::numeric, 2),
-         t.paying_customers,
-         coalesce(m.new_n, 0),
-         coalesce(m.churn_n, 0),
-         coalesce(m.reactivation_n, 0),
-         round((t.mrr / nullif(t.paying_customers, 0) / 1200.0)::numeric, 2),
-         t.unconverted
-    from e t
-    left join m on m.day = t.day
-   where t.kind = 'total' and t.day >= from_day
-   order by t.day;
+  select e.day, rc,
+         round((e.new_c / 1200.0)::numeric, 2),
+         round((e.expansion_c / 1200.0)::numeric, 2),
+         round((e.contraction_c / 1200.0)::numeric, 2),
+         round((e.churn_c / 1200.0)::numeric, 2),
+         round((e.reactivation_c / 1200.0)::numeric, 2),
+         round(((e.new_c + e.expansion_c + e.contraction_c + e.churn_c + e.reactivation_c) / 1200.0)::numeric, 2),
+         round((e.fx / 1200.0)::numeric, 2),
+         round((e.mrr / 1200.0)::numeric, 2),
+         round((e.mrr / 100.0)::numeric, 2),
+         e.paying_customers,
+         e.new_n,
+         e.churn_n,
+         e.reactivation_n,
+         round((e.mrr / nullif(e.paying_customers, 0) / 1200.0)::numeric, 2),
+         e.unconverted
+    from private.revenue_engine(from_day, to_day) e
+   where e.day >= from_day
+   order by e.day;
 end
 $$;
 comment on function analytics.mrr_movements(date, date) is
@@ -388,16 +395,21 @@ begin
   ),
   m as (
     select date_trunc('month', e.day)::date as month,
-           count(distinct e.user_id) filter (where e.kind = 'churn') as churned_n,
-           coalesce(sum(e.amount) filter (where e.kind = 'churn'), 0) as churn_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'contraction'), 0) as contraction_c,
-           coalesce(sum(e.amount) filter (where e.kind = 'expansion'), 0) as expansion_c
-      from e where e.kind <> 'total' group by 1
+           sum(e.churn_c) as churn_c,
+           sum(e.contraction_c) as contraction_c,
+           sum(e.expansion_c) as expansion_c
+      from e where e.day >= first_month group by 1
+  ),
+  churned as (
+    select date_trunc('month', e.day)::date as month, count(distinct u.u) as churned_n
+      from e cross join lateral unnest(e.churned_users) as u (u)
+     where e.day >= first_month
+     group by 1
   )
   select mo.month, rc,
          s.paying_customers,
-         coalesce(m.churned_n, 0),
-         round(100.0 * coalesce(m.churned_n, 0) / nullif(s.paying_customers, 0), 2),
+         coalesce(ch.churned_n, 0),
+         round(100.0 * coalesce(ch.churned_n, 0) / nullif(s.paying_customers, 0), 2),
          round((s.mrr / 1200.0)::numeric, 2),
          round((coalesce(m.churn_c, 0) / 1200.0)::numeric, 2),
          round((coalesce(m.contraction_c, 0) / 1200.0)::numeric, 2),
@@ -406,8 +418,9 @@ begin
          round((-100.0 * (coalesce(m.churn_c, 0) + coalesce(m.contraction_c, 0) + coalesce(m.expansion_c, 0))
                 / nullif(s.mrr, 0))::numeric, 2)
     from months mo
-    join e s on s.kind = 'total' and s.day = mo.month - 1
+    join e s on s.day = mo.month - 1
     left join m on m.month = mo.month
+    left join churned ch on ch.month = mo.month
    order by mo.month;
 end
 $$;
