@@ -69,6 +69,26 @@ and ${n(rollup.routineRunMs / 1000, 2)} s to a routine nightly run (3 days redon
 `;
 }
 
+/** The revenue report (bench/revenue.ts), when measured. */
+function revenueSection(r: Results): string {
+  if (!r.revenue) return "";
+  return `### Revenue (superuser through RLS, against naive SQL: every customer's MRR on every day)
+
+${
+    table(
+      ["report", "p50", "p95", "naive baseline", "speed-up"],
+      r.revenue.map((q: { name: string; p50: number; p95: number; baseline: number }) => [
+        q.name,
+        n(q.p50),
+        n(q.p95),
+        n(q.baseline),
+        `${n(q.baseline / q.p50, 1)}×`,
+      ]),
+    )
+  }
+`;
+}
+
 /**
  * Renders the report.
  *
@@ -153,6 +173,14 @@ export function renderReport(r: Results): string {
         find(`funnel, 3 steps, ${days} days @ ${largeLabel}`),
         (f) => [f.p50 < ms, `${n(f.p50)} ms (naive: ${n(f.baseline)} ms)`],
       )
+    ),
+    target(
+      "revenue report, 12 months, 30 k subscriptions: p50 < 200 ms",
+      r.revenue?.[0],
+      (q: { p50: number; baseline: number }) => [
+        q.p50 < 200,
+        `${n(q.p50)} ms (naive: ${n(q.baseline)} ms)`,
+      ],
     ),
   ];
   const pgQueries = new Map(
@@ -248,6 +276,7 @@ ${
   }
 
 ${personReportsSection(r)}
+${revenueSection(r)}
 ## 3. The nightly job
 
 ${

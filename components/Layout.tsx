@@ -118,6 +118,12 @@ export function Layout(props: LayoutProps) {
                   >
                     Funnels
                   </a>
+                  <a
+                    href="/analytics/revenue"
+                    aria-current={props.current === "revenue" ? "page" : undefined}
+                  >
+                    Revenue
+                  </a>
                 </>
               )}
             </nav>

@@ -187,5 +187,91 @@ begin
 end
 $seed$;
 
+-- ---------------------------------------------------------------------------------------
+-- Revenue movements (the /analytics/revenue page): downgrades, reactivations, late trial
+-- conversions, and customers
+-- paying in euros (with exchange rates that change) and a few in pounds (no rate: shown
+-- apart). A plan change ends one row and starts the next at the same instant.
+-- ---------------------------------------------------------------------------------------
+do $revenue_seed$
+declare
+  s record;
+  u record;
+  at timestamptz;
+  ends timestamptz;
+  price bigint;
+begin
+  -- Downgrades: some pro and business customers move to starter.
+  for s in
+    select * from public.subscriptions
+     where status in ('active', 'past_due') and plan in ('pro', 'business') and billing_interval = 'month'
+       and private.paid_from(started_at, trial_ends_at) < now() - interval '20 days' and random() < 0.3
+  loop
+    at := private.paid_from(s.started_at, s.trial_ends_at)
+          + random() * (now() - interval '2 days' - private.paid_from(s.started_at, s.trial_ends_at));
+    update public.subscriptions set status = 'canceled', canceled_at = at where id = s.id;
+    insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at)
+    values (s.user_id, 'starter', 'active', 1900, 'month', at);
+  end loop;
+
+  -- Reactivations: half the churned customers come back 5 to 25 days later.
+  for s in
+    select distinct on (user_id) * from public.subscriptions c
+     where c.status = 'canceled' and c.canceled_at > private.paid_from(c.started_at, c.trial_ends_at)
+       and not exists (select 1 from public.subscriptions o where o.user_id = c.user_id and o.canceled_at is null)
+     order by user_id, canceled_at desc
+  loop
+    at := s.canceled_at + (5 + random() * 20) * interval '1 day';
+    continue when at > now() or random() < 0.5;
+    insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at)
+    values (s.user_id, s.plan, 'active', s.amount_cents, s.billing_interval, at);
+  end loop;
+
+  -- Late conversions: some trials canceled without paying start paying days after.
+  for s in
+    select distinct on (user_id) * from public.subscriptions c
+     where c.status = 'canceled' and c.trial_ends_at is not null and c.canceled_at <= c.trial_ends_at
+       and not exists (select 1 from public.subscriptions o where o.user_id = c.user_id and o.canceled_at is null)
+     order by user_id, started_at
+  loop
+    at := s.trial_ends_at + (2 + random() * 15) * interval '1 day';
+    continue when at > now() or random() < 0.6;
+    insert into public.subscriptions (user_id, plan, status, amount_cents, billing_interval, started_at)
+    values (s.user_id, s.plan, 'active', s.amount_cents, s.billing_interval, at);
+  end loop;
+
+  -- Customers in euros (and three in pounds) among those who never subscribed.
+  for u in
+    select id, created_at, row_number() over (order by created_at) as n from auth.users
+     where email like 'user%@example.com'
+       and not exists (select 1 from public.subscriptions x where x.user_id = auth.users.id)
+       and random() < 0.2
+  loop
+    at := u.created_at + (1 + random() * 5) * interval '1 day';
+    continue when at > now() - interval '1 day';
+    price := case when random() < 0.6 then 1700 else 4500 end;
+    if u.n % 10 = 0 and random() < 0.5 then
+      insert into public.subscriptions (user_id, plan, status, amount_cents, currency, billing_interval, started_at)
+      values (u.id, 'pro', 'active', 3900, 'GBP', 'month', at);
+    elsif price = 1700 and random() < 0.4 and at < now() - interval '15 days' then
+      -- An upgrade in euros.
+      insert into public.subscriptions (user_id, plan, status, amount_cents, currency, billing_interval, started_at, canceled_at)
+      values (u.id, 'starter', 'canceled', 1700, 'EUR', 'month', at, at + interval '12 days');
+      insert into public.subscriptions (user_id, plan, status, amount_cents, currency, billing_interval, started_at)
+      values (u.id, 'pro', 'active', 4500, 'EUR', 'month', at + interval '12 days');
+    else
+      ends := case when random() < 0.25 then at + (3 + random() * 40) * interval '1 day' end;
+      if ends > now() then ends := null; end if;
+      insert into public.subscriptions (user_id, plan, status, amount_cents, currency, billing_interval, started_at, canceled_at)
+      values (u.id, case price when 1700 then 'starter' else 'pro' end,
+              case when ends is null then 'active' else 'canceled' end, price, 'EUR', 'month', at, ends);
+    end if;
+  end loop;
+end
+$revenue_seed$;
+
+insert into analytics.exchange_rates (currency, rate_to_reporting, valid_from)
+values ('EUR', 1.08, current_date - 120), ('EUR', 1.10, current_date - 45), ('EUR', 1.07, current_date - 10);
+
 -- Close every past day so the charts read from the rollup from the start.
 select analytics.run_daily_aggregation();

@@ -12,7 +12,8 @@ select is(
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
-                             'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits'])
+                             'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
+                             'mrr_movements', 'revenue_churn', 'trial_conversion'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -25,7 +26,7 @@ select is(
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
                              'weekly_retention', 'person_links', 'person_events',
                              'person_ids', 'person_day_bits', 'pending_person_links',
-                             'person_bits_through'])
+                             'person_bits_through', 'exchange_rates', 'revenue_settings'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -65,12 +66,12 @@ select is(
          where p.pronamespace = 'private'::regnamespace
            and has_function_privilege('authenticated', p.oid, 'execute')
          order by 1),
-  array['check_report_range', 'compute_day', 'day_active_users', 'day_events',
+  array['check_report_range', 'check_revenue_range', 'compute_day', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
         'page_bits', 'paid_from', 'paying_subscriptions', 'period_index', 'person_bits',
-        'signups_not_rolled_up', 'summary_numbers', 'user_days', 'window_active_users',
-        'zero_page'],
+        'reporting_currency', 'revenue_engine', 'signups_not_rolled_up', 'summary_numbers',
+        'user_days', 'window_active_users', 'zero_page'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');
