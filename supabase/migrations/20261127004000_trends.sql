@@ -598,7 +598,8 @@ begin
 
   first_day := case when v_compare then v_from - (v_to - v_from + 1) else v_from end;
   open_days := array(select g::date from generate_series(first_day, v_to, interval '1 day') g
-                      where not exists (select 1 from analytics.aggregated_days a where a.day = g::date));
+                      where not exists (select 1 from analytics.aggregated_days a where a.day = g::date)
+                      order by 1);
   bv_sql := case when v_breakdown is null then 'null::text' else format('ev.payload ->> %L', v_breakdown) end;
 
   for k in 1 .. n loop
