@@ -12,7 +12,7 @@ select is(
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
-                             'funnel', 'funnel_dropoffs', 'named_funnels'])
+                             'funnel', 'funnel_dropoffs', 'named_funnels', 'trend'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -24,7 +24,8 @@ select is(
                              'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
                              'weekly_retention', 'person_links', 'person_events',
-                             'actor_days', 'actor_firsts'])
+                             'actor_days', 'actor_firsts', 'tracked_properties',
+                             'property_days', 'property_actor_days'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -68,8 +69,8 @@ select is(
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
         'live_actor_days', 'paid_from', 'paying_subscriptions', 'period_index', 'person_days',
-        'person_firsts', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
-        'window_active_users'],
+        'person_firsts', 'signups_not_rolled_up', 'summary_numbers', 'trend_formula_sql',
+        'trend_number', 'trend_series_sql', 'user_days', 'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');
