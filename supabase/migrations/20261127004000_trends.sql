@@ -22,9 +22,9 @@
 -- (ties by value), the others summed as '(other)'. Division by zero in a formula is null.
 --
 -- Speed: series counting events or persons without filters read rollups for the closed
--- days (analytics.actor_days; with a breakdown by a TRACKED property,
--- analytics.property_days / property_actor_days) and the events only for the days not
--- closed yet. Anything else reads the events of the range once (the events_timestamp
+-- days (analytics.daily_metrics for event counts, analytics.actor_days for persons; with a
+-- breakdown by a TRACKED property, analytics.property_days / property_actor_days) and the
+-- events only for the days not closed yet. Anything else reads the events of the range once (the events_timestamp
 -- index), under the caller's statement timeout.
 
 -- ---------------------------------------------------------------------------------------
@@ -650,10 +650,10 @@ begin
       end if;
       roll_parts := roll_parts || case
         when kind = 'actor' and m = 'total' then format(
-          $q$select %1$s, r.day::timestamp, null::text, null::text, sum(r.events)::numeric, null::numeric
-               from analytics.actor_days r
-              where r.event_type = %2$L and r.day between %3$L and %4$L and not (r.day = any(%5$L::date[]))
-              group by r.day$q$, k, coalesce(ev, ''), first_day, v_to, open_days)
+          $q$select %1$s, r.day::timestamp, null::text, null::text, r.value, null::numeric
+               from analytics.daily_metrics r
+              where r.metric = 'events' and r.dimension = %2$L and r.day between %3$L and %4$L
+                and not (r.day = any(%5$L::date[]))$q$, k, coalesce(ev, ''), first_day, v_to, open_days)
         when kind = 'actor' then format(
           $q$select %1$s, r.day::timestamp, null::text,
                     (case when r.anonymous then coalesce(l.user_id::text, r.actor) else r.actor end) collate "C",
@@ -678,17 +678,20 @@ begin
       end;
     end if;
 
-    agg_parts := agg_parts || format('select m.k, m.p, m.t, %s as v, %s as rk, %s as value from m %s where m.k = %s group by 1, 2, 3, 4, 5',
+    agg_parts := agg_parts || format('select m.k, m.p, m.t, %s as v, %s as rk, %s as value from m %s where m.k = %s %s group by 1, 2, 3, 4, 5',
       case when v_breakdown is null then 'null::text' else '(coalesce(tv.v, ''(other)''))' end,
       case when v_breakdown is null then '0' else format('coalesce(tv.rk, %s)', v_top + 1) end,
       case m when 'total' then 'sum(m.w)'
              when 'unique' then 'count(distinct m.person_id)::numeric'
-             when 'sum' then 'sum(m.num)'
-             when 'avg' then 'avg(m.num)'
+             when 'sum' then 'sum(m.num * m.w)'
+             when 'avg' then 'sum(m.num * m.w) / sum(m.w)'
              when 'median' then '(percentile_cont(0.5) within group (order by m.num::float8))::numeric'
              else '(percentile_cont(0.9) within group (order by m.num::float8))::numeric' end,
-      case when v_breakdown is null then '' else 'left join tv on tv.v = coalesce(m.bv, ''(none)'')' end,
-      k);
+      case when v_breakdown is null then '' else 'left join tv on tv.v = coalesce(m.bv, ''(none)'')' end
+        -- A weighted row stands for w events: repeated for the percentiles.
+        || case when m in ('median', 'p90') then ' cross join lateral generate_series(1, m.w::integer) as rep (i)' else '' end,
+      k,
+      case when m in ('sum', 'avg', 'median', 'p90') then 'and m.num is not null' else '' end);
     zero_rows := zero_rows || format('(%s, %L::boolean)', k, m in ('total', 'unique', 'sum'));
   end loop;
 
@@ -718,9 +721,12 @@ begin
   end if;
   sql := sql || format($q$),
     m as materialized (
+      -- One row per series, period, bucket, value, person (unique only) and number
+      -- (numeric math only), weighted by how many events it stands for.
       select s.k, case when s.ts >= %1$L then 'current' else 'previous' end as p,
-             date_trunc(%2$L, s.ts) as t, s.bv, s.person_id, s.w, s.num
+             date_trunc(%2$L, s.ts) as t, s.bv, s.person_id, s.num, sum(s.w) as w
         from src s
+       group by 1, 2, 3, 4, 5, 6
     ),
     tv as (
       select coalesce(m.bv, '(none)') as v,
