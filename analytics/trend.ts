@@ -102,10 +102,10 @@ export function parseTrend(raw: URLSearchParams, today: string): TrendDefinition
     try {
       json = JSON.parse(q);
     } catch {
-      throw new ParamError("q", "must be a JSON definition {\"series\": [...], ...}");
+      throw new ParamError("q", 'must be a JSON definition {"series": [...], ...}');
     }
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      throw new ParamError("q", "must be a JSON object {\"series\": [...], ...}");
+      throw new ParamError("q", 'must be a JSON object {"series": [...], ...}');
     }
     return json as TrendDefinition;
   }

@@ -34,7 +34,10 @@ const MATH_LABELS: Record<string, string> = {
 export function TrendForm(props: TrendFormProps) {
   const p = props.params;
   const get = (name: string, fallback = "") => p.get(name) ?? fallback;
-  const shown = Math.min(5, Math.max(2, [1, 2, 3, 4, 5].filter((k) => get(`event${k}`)).length + 1));
+  const shown = Math.min(
+    5,
+    Math.max(2, [1, 2, 3, 4, 5].filter((k) => get(`event${k}`)).length + 1),
+  );
   const rows = [1, 2, 3, 4, 5].slice(0, shown);
   return (
     <form method="get" action="/analytics/trends" class="card" aria-label="Trend definition">
@@ -68,7 +71,10 @@ export function TrendForm(props: TrendFormProps) {
                   />
                 </td>
                 <td>
-                  <select name={`math${k}`} aria-label={`Series ${String.fromCharCode(64 + k)} math`}>
+                  <select
+                    name={`math${k}`}
+                    aria-label={`Series ${String.fromCharCode(64 + k)} math`}
+                  >
                     {TREND_MATHS.map((m) => (
                       <option value={m} selected={m === get(`math${k}`, "total")}>
                         {MATH_LABELS[m]}
@@ -100,8 +106,9 @@ export function TrendForm(props: TrendFormProps) {
         </tbody>
       </table>
       <p class="muted">
-        Filter ops: {TREND_OPS.join(", ")} (in: values separated by commas; is_set and is_not_set
-        take no value). Save the address to keep a trend; add a row by filling the last one.
+        Filter ops: {TREND_OPS.join(", ")}{" "}
+        (in: values separated by commas; is_set and is_not_set take no value). Save the address to
+        keep a trend; add a row by filling the last one.
       </p>
       <div class="controls">
         <label>

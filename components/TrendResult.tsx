@@ -17,9 +17,9 @@ export function trendChart(rows: TrendRow[], bucket: string) {
   const labels = starts.map((s) => bucket === "hour" ? `${s.slice(0, 13)}:00` : s.slice(0, 10));
   const lines = new Map<string, ReportDataset>();
   for (const r of rows) {
-    const name = `${r.label}${
-      r.breakdownValue === null ? "" : ` · ${r.breakdownValue}`
-    }${r.period === "previous" ? " (previous period)" : ""}`;
+    const name = `${r.label}${r.breakdownValue === null ? "" : ` · ${r.breakdownValue}`}${
+      r.period === "previous" ? " (previous period)" : ""
+    }`;
     let line = lines.get(name);
     if (!line) {
       const color = COLORS[lines.size % COLORS.length];
@@ -82,7 +82,9 @@ export function TrendResult(props: TrendResultProps) {
                 <td class="num">{display(r.value)}</td>
                 {compared && (
                   <td class="num">
-                    {display(previous.get(`${r.series}|${r.breakdownRank}|${r.bucketIndex}`) ?? null)}
+                    {display(
+                      previous.get(`${r.series}|${r.breakdownRank}|${r.bucketIndex}`) ?? null,
+                    )}
                   </td>
                 )}
               </tr>

@@ -77,10 +77,9 @@ trends.get("/analytics/trends", async (c: Context<AppEnv>) => {
     <Layout title="Trends" current="trends" email={claims.email ?? claims.sub} csrf={csrf}>
       <h1>Trends</h1>
       <p class="muted">
-        Up to five series of any event, counted, as unique persons, or as the sum, average,
-        median or 90th percentile of a numeric property; a formula over them (A to E); a
-        breakdown by one property (its top values, the rest as "(other)"). UTC days; weeks
-        start on Monday.
+        Up to five series of any event, counted, as unique persons, or as the sum, average, median
+        or 90th percentile of a numeric property; a formula over them (A to E); a breakdown by one
+        property (its top values, the rest as "(other)"). UTC days; weeks start on Monday.
       </p>
       <TrendForm
         definition={definition}

@@ -41,7 +41,10 @@ for (const path of ["/trend", "/trend.csv"]) {
 async function answer(c: Context<AppEnv>): Promise<{ d: TrendDefinition; rows: TrendRow[] }> {
   const d = parseTrend(new URL(c.req.url).searchParams, todayUtc());
   if (d === null) {
-    throw new ParamError("event1", "give at least one series (event1=<event type> or $all), or q=<JSON>");
+    throw new ParamError(
+      "event1",
+      "give at least one series (event1=<event type> or $all), or q=<JSON>",
+    );
   }
   try {
     return { d, rows: await asViewer(c, (tx) => readTrend(tx, d)) };

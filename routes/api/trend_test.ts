@@ -85,7 +85,10 @@ Deno.test("bad definitions get 400 naming the field", async () => {
     ["event1=a&bucket=hour&range=30", "bucket"],
     ["q=not-json", "q"],
     ["range=7", "event1"],
-    [`event1=a&breakdown=${encodeURIComponent("x'; drop table public.events; --")}&top=0`, "breakdown_top"],
+    [
+      `event1=a&breakdown=${encodeURIComponent("x'; drop table public.events; --")}&top=0`,
+      "breakdown_top",
+    ],
   ];
   for (const [query, field] of cases) {
     const res = await get(`/api/v1/analytics/trend?${query}`);
