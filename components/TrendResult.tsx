@@ -6,7 +6,21 @@
  */
 import type { ComponentType } from "preact";
 import type { TrendRow } from "../analytics/trend.ts";
-import type { ReportChartProps, ReportDataset } from "../islands/ReportChart.tsx";
+
+/** One line of the chart (the shape islands/ReportChart.tsx draws). */
+export interface TrendLine {
+  label: string;
+  data: Array<number | null>;
+  color: string;
+}
+
+/** The chart island's props that this component passes. */
+export interface TrendChartProps {
+  type: "line" | "bar";
+  title: string;
+  labels: string[];
+  datasets: TrendLine[];
+}
 
 const COLORS = ["#1d4ed8", "#b45309", "#047857", "#9333ea", "#be123c", "#0e7490", "#4d7c0f"];
 
@@ -15,7 +29,7 @@ export function trendChart(rows: TrendRow[], bucket: string) {
   const current = rows.filter((r) => r.period === "current");
   const starts = [...new Map(current.map((r) => [r.bucketIndex, r.bucketStart])).values()];
   const labels = starts.map((s) => bucket === "hour" ? `${s.slice(0, 13)}:00` : s.slice(0, 10));
-  const lines = new Map<string, ReportDataset>();
+  const lines = new Map<string, TrendLine>();
   for (const r of rows) {
     const name = `${r.label}${r.breakdownValue === null ? "" : ` · ${r.breakdownValue}`}${
       r.period === "previous" ? " (previous period)" : ""
@@ -38,7 +52,7 @@ export interface TrendResultProps {
   /** The definition's URL query, for the CSV link. */
   query: string;
   /** The chart island. */
-  Chart: ComponentType<ReportChartProps>;
+  Chart: ComponentType<TrendChartProps>;
 }
 
 function display(v: number | null): string {
