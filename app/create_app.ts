@@ -13,11 +13,13 @@ import analyticsApi from "../routes/api/analytics.ts";
 import personReportsApi from "../routes/api/retention.ts";
 import funnelApi from "../routes/api/funnel.ts";
 import revenueApi from "../routes/api/revenue.ts";
+import trendApi from "../routes/api/trend.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
 import personReportPages from "../routes/retention.tsx";
 import funnelPages from "../routes/funnels.tsx";
 import revenuePages from "../routes/revenue.tsx";
+import trendPages from "../routes/trends.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
 import { islandAssets } from "../hydration/assets.ts";
 
@@ -54,11 +56,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/v1/health", health);
   app.route("/api/v1/analytics", funnelApi);
   app.route("/api/v1/analytics", revenueApi);
+  app.route("/api/v1/analytics", trendApi);
   app.route("/api/v1/analytics", analyticsApi);
   app.route("/api/v1/analytics", personReportsApi);
   app.route("/", login);
   app.route("/", funnelPages);
   app.route("/", revenuePages);
+  app.route("/", trendPages);
   app.route("/", pages);
   app.route("/", personReportPages);
   app.get("/", (c) => c.redirect("/analytics", 302));

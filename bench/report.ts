@@ -89,6 +89,34 @@ ${
 `;
 }
 
+/** Trends (bench/trends.ts), when measured. */
+function trendsSection(r: Results): string {
+  if (!r.trends) return "";
+  const t = r.trends.tracking;
+  return `### Trends (superuser through RLS, against naive SQL over the events)
+
+${
+    table(
+      ["trend", "p50", "p95", "naive baseline", "speed-up", "same total"],
+      r.trends.trends.map((
+        q: { name: string; p50: number; p95: number; baseline: number; same: boolean },
+      ) => [
+        q.name,
+        n(q.p50),
+        n(q.p95),
+        n(q.baseline),
+        `${n(q.baseline / q.p50, 1)}×`,
+        q.same ? "yes" : "NO",
+      ]),
+    )
+  }
+
+Tracking a property (page_view.path) rolls up every closed day in ${
+    n(t.backfillMs / 1000, 2)
+  } s, and adds ${n(t.dayMs, 0)} ms per day to the nightly job.
+`;
+}
+
 /**
  * Renders the report.
  *
@@ -183,6 +211,25 @@ export function renderReport(r: Results): string {
       ],
     ),
   ];
+  const trend = (name: string) =>
+    r.trends?.trends.find((q: { name: string }) => q.name === `${name} @ ${largeLabel}`);
+  targets.push(
+    ...([
+      ["trend, breakdown by a tracked property, 90 days by day", 50],
+      ["trend, breakdown by an untracked property, 30 days by day", 2000],
+      ["trend, p90 of a numeric property, 30 days by day", 2000],
+      ["trend, 5 series and a formula, 90 days by day", 100],
+    ] as Array<[string, number]>).map(([name, ms]) =>
+      target(
+        `${name} at ${largeLabel} events: p50 < ${ms} ms`,
+        trend(name),
+        (q: { p50: number; baseline: number }) => [
+          q.p50 < ms,
+          `${n(q.p50)} ms (naive: ${n(q.baseline)} ms)`,
+        ],
+      )
+    ),
+  );
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((
       q: { name: string; p50: number },
@@ -277,6 +324,7 @@ ${
 
 ${personReportsSection(r)}
 ${revenueSection(r)}
+${trendsSection(r)}
 ## 3. The nightly job
 
 ${

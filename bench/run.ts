@@ -30,6 +30,7 @@ import { measureWire, type WireWeight } from "./wire.ts";
 import { benchPersonBits, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
 import { benchRevenue } from "./revenue.ts";
+import { benchTrends } from "./trends.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -318,6 +319,7 @@ if (import.meta.main) {
       ...await benchFunnels((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
     );
     results.revenue = await benchRevenue(db, viewer!.sub);
+    results.trends = await benchTrends(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

@@ -119,6 +119,12 @@ export function Layout(props: LayoutProps) {
                     Funnels
                   </a>
                   <a
+                    href="/analytics/trends"
+                    aria-current={props.current === "trends" ? "page" : undefined}
+                  >
+                    Trends
+                  </a>
+                  <a
                     href="/analytics/revenue"
                     aria-current={props.current === "revenue" ? "page" : undefined}
                   >

@@ -80,6 +80,11 @@ export default function ReportChart(props: ReportChartProps) {
         plugins: { legend: { display: props.datasets.length > 1 } },
       },
     });
+    // What was drawn, for tests and for anyone reading the page's source of truth.
+    canvas.current.dataset.drawn = JSON.stringify({
+      labels: chart.data.labels,
+      datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+    });
     return () => chart.destroy();
   }, []);
   return (

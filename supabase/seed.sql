@@ -275,3 +275,51 @@ values ('EUR', 1.08, current_date - 120), ('EUR', 1.10, current_date - 45), ('EU
 
 -- Close every past day so the charts read from the rollup from the start.
 select analytics.run_daily_aggregation();
+
+-- =======================================================================================
+-- Trends demo data: API calls and tasks with numeric properties
+-- =======================================================================================
+-- Signed-in users call the API (endpoint, method, status, duration_ms) and run tasks
+-- (task_started, then mostly task_completed with its duration_ms). Some numbers arrive as
+-- strings ("120"), as they do from real clients. A few properties are tracked, and the
+-- past days closed again (the nightly job redoes days that received events) so breakdowns by them read the rollup from the start.
+insert into public.events (event_type, user_id, payload, "timestamp")
+select 'api_call', u.id,
+       jsonb_build_object(
+         'endpoint', (array['/v1/events', '/v1/events', '/v1/reports', '/v1/export', '/v1/users'])[1 + floor(random() * 5)::int],
+         'method', (array['GET', 'GET', 'POST'])[1 + floor(random() * 3)::int],
+         'status', (array[200, 200, 200, 200, 200, 201, 400, 404, 500])[1 + floor(random() * 9)::int],
+         'duration_ms', case when random() < 0.1 then to_jsonb(ms::text) else to_jsonb(ms) end),
+       u.created_at + random() * (now() - u.created_at)
+  from auth.users u
+ cross join lateral generate_series(1, floor(random() * 40 + 0 * extract(epoch from u.created_at))::int) as n
+ cross join lateral (select round((15 + 600 * power(random(), 3) + n * 0)::numeric) as ms) as d
+ where u.email like 'user%@example.com';
+
+insert into public.events (event_type, user_id, payload, "timestamp")
+select x.kind, x.user_id, x.payload, x.at
+  from (
+    select t.user_id, t.task, t.started_at, t.ms, t.completes
+      from (
+        select u.id as user_id, (array['import', 'export', 'report', 'sync'])[1 + floor(random() * 4)::int] as task,
+               u.created_at + random() * (now() - u.created_at) as started_at,
+               round((200 + 20000 * power(random(), 2) + n * 0)::numeric) as ms,
+               random() < 0.75 as completes
+          from auth.users u
+         cross join lateral generate_series(1, floor(random() * 12 + 0 * extract(epoch from u.created_at))::int) as n
+         where u.email like 'user%@example.com'
+      ) as t
+  ) as s
+ cross join lateral (
+   select 'task_started'::text as kind, s.user_id, jsonb_build_object('task', s.task) as payload, s.started_at as at
+   union all
+   select 'task_completed', s.user_id,
+          jsonb_build_object('task', s.task, 'duration_ms', case when random() < 0.1 then to_jsonb(s.ms::text) else to_jsonb(s.ms) end),
+          s.started_at + s.ms * interval '1 millisecond'
+    where s.completes and s.started_at + s.ms * interval '1 millisecond' <= now()
+ ) as x;
+
+insert into analytics.tracked_properties (event_type, property)
+values ('api_call', 'endpoint'), ('task_started', 'task'), ('task_completed', 'task');
+-- The nightly job redoes the days that received events since its last run.
+select analytics.run_daily_aggregation();

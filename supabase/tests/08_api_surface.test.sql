@@ -13,7 +13,7 @@ select is(
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
                              'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
-                             'mrr_movements', 'revenue_churn', 'trial_conversion'])
+                             'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -26,7 +26,8 @@ select is(
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
                              'weekly_retention', 'person_links', 'person_events',
                              'person_ids', 'person_day_bits', 'pending_person_links',
-                             'person_bits_through', 'exchange_rates', 'revenue_settings'])
+                             'person_bits_through', 'exchange_rates', 'revenue_settings',
+                             'tracked_properties', 'property_days', 'property_actor_days'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -71,7 +72,8 @@ select is(
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
         'page_bits', 'paid_from', 'paying_subscriptions', 'period_index', 'person_bits',
         'reporting_currency', 'revenue_engine', 'signups_not_rolled_up', 'summary_numbers',
-        'user_days', 'window_active_users', 'zero_page'],
+        'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days', 'window_active_users',
+        'zero_page'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');
