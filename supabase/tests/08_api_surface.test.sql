@@ -12,7 +12,7 @@ select is(
         select unnest(array['aggregate_day', 'run_daily_aggregation', 'timeseries', 'summary',
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
-                             'funnel', 'funnel_dropoffs', 'named_funnels'])
+                             'funnel', 'funnel_dropoffs', 'named_funnels', 'run_hourly_rollup'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -24,7 +24,8 @@ select is(
                              'aggregated_days', 'aggregation_runs', 'daily_overview', 'events_per_day',
                              'signups_per_day', 'active_users_per_day', 'subscriptions_per_day',
                              'weekly_retention', 'person_links', 'person_events',
-                             'actor_days', 'actor_firsts'])
+                             'actor_days', 'actor_firsts', 'closed_hours', 'hourly_events',
+                             'hourly_user_activity', 'hourly_day_users', 'hourly_day_totals', 'hourly_runs'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -67,7 +68,7 @@ select is(
   array['actor_days', 'check_report_range', 'compute_day', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
-        'live_actor_days', 'paid_from', 'paying_subscriptions', 'period_index', 'person_days',
+        'live_actor_days', 'open_day_metrics', 'paid_from', 'paying_subscriptions', 'period_index', 'person_days',
         'person_firsts', 'signups_not_rolled_up', 'summary_numbers', 'user_days',
         'window_active_users'],
   'signed-in users can execute only the helpers the read functions run as them');
