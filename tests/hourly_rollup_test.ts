@@ -136,7 +136,9 @@ function expected(events: Ev[], from: string, today: string): string[] {
   lines.push(
     `summary|${events.filter((e) => e.type === "user_signup").length}|${
       usersBetween(yesterday, yesterday)
-    }|${usersBetween(plus(yesterday, -6), yesterday)}|${usersBetween(plus(yesterday, -29), yesterday)}`,
+    }|${usersBetween(plus(yesterday, -6), yesterday)}|${
+      usersBetween(plus(yesterday, -29), yesterday)
+    }`,
   );
   return lines;
 }
@@ -177,7 +179,13 @@ async function scenario(db: Database) {
   // before yesterday: yesterday and today are the days the nightly job has not closed.
   await insertEvents(
     db,
-    randomEvents(rand, 2500, Date.parse(`${from}T00:00:00Z`), Math.min(now + 20 * 60_000, endOfToday), users),
+    randomEvents(
+      rand,
+      2500,
+      Date.parse(`${from}T00:00:00Z`),
+      Math.min(now + 20 * 60_000, endOfToday),
+      users,
+    ),
   );
   await db.query("select analytics.run_daily_aggregation($1::date)", [utcDay(now - 2 * DAY_MS)]);
   const check = async (label: string, truth?: Ev[]) => {
@@ -189,7 +197,10 @@ async function scenario(db: Database) {
 
   await check("all live");
   const [{ n: first }] = await db.query<{ n: number }>("select analytics.run_hourly_rollup() as n");
-  assert.ok(first >= 24, `the first run rolls up yesterday's 24 hours and today's ended ones (${first})`);
+  assert.ok(
+    first >= 24,
+    `the first run rolls up yesterday's 24 hours and today's ended ones (${first})`,
+  );
   const [{ rows }] = await db.query<{ rows: number }>(
     "select count(*)::int as rows from analytics.hourly_events",
   );
@@ -208,7 +219,10 @@ async function scenario(db: Database) {
   await check("late events into closed hours are missing until the next run", visible);
   const lateHours = new Set(late.map((e) => hourOf(e.at)).filter((h) => closed.has(h)));
   const [{ n: again }] = await db.query<{ n: number }>("select analytics.run_hourly_rollup() as n");
-  assert.ok(again >= lateHours.size, `the next run closes again the ${lateHours.size} late hours (${again})`);
+  assert.ok(
+    again >= lateHours.size,
+    `the next run closes again the ${lateHours.size} late hours (${again})`,
+  );
   const rolledUp = await check("late events caught by the next run");
 
   // Closing an hour again by hand changes nothing.
@@ -260,8 +274,10 @@ Deno.test({
   async fn(t) {
     const { pg, db } = await startMigratedPostgres15();
     try {
-      await t.step("random events across hours, late events, close_hour, close_day", () =>
-        scenario(db));
+      await t.step(
+        "random events across hours, late events, close_hour, close_day",
+        () => scenario(db),
+      );
     } finally {
       await db.close();
       await pg.stop();
@@ -272,8 +288,10 @@ Deno.test({
 Deno.test("hourly rollup: same answers as the live computation on PGlite", async (t) => {
   const db = await openMigratedPglite();
   try {
-    await t.step("random events across hours, late events, close_hour, close_day", () =>
-      scenario(db));
+    await t.step(
+      "random events across hours, late events, close_hour, close_day",
+      () => scenario(db),
+    );
   } finally {
     await db.close();
   }
