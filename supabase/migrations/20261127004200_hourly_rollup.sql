@@ -375,7 +375,9 @@ as $$
           offset 0 -- keeps the bounds computed here, not pulled up into the range below
         ) as h
         cross join lateral (
-          select ev.user_id
+          -- distinct: keeps this a scan per hour (a plain subquery would be pulled up, and
+          -- the planner may then scan every event against the hours)
+          select distinct ev.user_id
             from public.events ev
            where ev."timestamp" >= h.lo
              and ev."timestamp" < h.hi
@@ -452,15 +454,21 @@ begin
       select distinct e.user_id
         from hours h
         cross join lateral (
-          select ev.user_id from public.events ev
+          select distinct ev.user_id from public.events ev  -- distinct: a scan per hour
            where ev."timestamp" >= h.hour_lo and ev."timestamp" < h.hour_hi and ev.user_id is not null
         ) as e
     )
     select 'active_users'::text, ''::text,
            (coalesce((select dt.active_users from analytics.hourly_day_totals dt where dt.day = target_day), 0)
             + (select count(*) from open_users o
-                where not exists (select 1 from analytics.hourly_day_users du
-                                   where du.day = target_day and du.user_id = o.user_id)))::numeric;
+                -- One index probe per open-hour user (a lateral with a limit stays a nested
+                -- loop; an anti-join would hash the day's whole set of users).
+                left join lateral (
+                  select true as seen from analytics.hourly_day_users du
+                   where du.day = target_day and du.user_id = o.user_id
+                   limit 1
+                ) as s on true
+               where s.seen is null))::numeric;
     return;
   end if;
 
