@@ -46,7 +46,8 @@ const TODAY = `(now() at time zone 'UTC')::date`;
 const FROM_90 = `(${TODAY} - 89)`;
 const SIM_DAY = `(${TODAY} - 1)`;
 const CUT = `(${SIM_DAY}::timestamp at time zone 'UTC' + interval '20 hours')`;
-const HOURLY_TABLES = `analytics.closed_hours, analytics.hourly_events, analytics.hourly_user_activity,
+const HOURLY_TABLES =
+  `analytics.closed_hours, analytics.hourly_events, analytics.hourly_user_activity,
   analytics.hourly_day_users, analytics.hourly_day_totals, analytics.hourly_runs`;
 
 const QUERIES: Array<{ name: string; sql: string }> = [

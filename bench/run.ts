@@ -29,6 +29,7 @@ import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts
 import { measureWire, type WireWeight } from "./wire.ts";
 import { benchActorRollup, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
+import { benchLiveHours } from "./live.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -314,6 +315,7 @@ if (import.meta.main) {
     (LARGE_MILLIONS > 1 ? queriesLarge : queries1m).push(
       ...await benchFunnels((sql) => query(db, sql), `${LARGE_MILLIONS} M`),
     );
+    results.liveHours = await benchLiveHours(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);
