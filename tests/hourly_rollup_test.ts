@@ -242,16 +242,28 @@ async function scenario(db: Database) {
   await db.query("select analytics.run_hourly_rollup()");
   await check("rolled up again");
 
-  // The nightly close of yesterday supersedes its hours; the next run drops them.
+  // The nightly close of yesterday supersedes its hours: read from the daily rollup, its set
+  // of users dropped by the next run, its hours kept (for hour buckets).
   await db.query("select analytics.aggregate_day($1::date)", [yesterday]);
   await check("yesterday closed by the nightly job");
   await db.query("select analytics.run_hourly_rollup()");
-  const [{ left }] = await db.query<{ left: number }>(
-    `select count(*)::int as left from analytics.closed_hours where hour < $1::date::timestamp at time zone 'UTC'`,
-    [today],
+  const [left] = await db.query<{ hours: number; users: number }>(
+    `select (select count(*)::int from analytics.closed_hours
+              where hour >= $1::date::timestamp at time zone 'UTC'
+                and hour < $2::date::timestamp at time zone 'UTC') as hours,
+            (select count(*)::int from analytics.hourly_day_users where day = $1::date) as users`,
+    [yesterday, today],
   );
-  assert.equal(left, 0, "the hours of yesterday are dropped once it is closed");
-  await check("after the hours of the closed day are dropped");
+  assert.deepEqual(left, { hours: 24, users: 0 }, "yesterday keeps its hours, not its users");
+  // A late event into a closed day: the hourly rollup does not count it twice.
+  await insertEvents(db, [{
+    type: "page_view",
+    user: users[0],
+    at: Date.parse(`${yesterday}T05:30:00Z`),
+  }]);
+  await db.query("select analytics.run_hourly_rollup()");
+  await db.query("select analytics.aggregate_day($1::date)", [yesterday]);
+  await check("after the hours of the closed day are superseded");
 
   // close_hour checks its argument.
   for (

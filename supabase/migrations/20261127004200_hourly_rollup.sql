@@ -5,7 +5,8 @@
 -- Every day the nightly job has not closed (today, and yesterday until 02:00 UTC) was
 -- computed live from the raw events by every read, a cost that grew through the day. Now
 -- every hour, once it is over, is rolled up by private.close_hour (run at five past every
--- hour by analytics.run_hourly_rollup, under pg_cron or Beacon's own scheduler):
+-- hour by analytics.run_hourly_rollup, under pg_cron or Beacon's own scheduler), and kept
+-- for the last 7 days and today, so that hour buckets of up to 7 days can read it too:
 --
 --   analytics.closed_hours          the hours rolled up (the read takes the others live)
 --   analytics.hourly_events         events per closed hour and event type
@@ -25,9 +26,10 @@
 -- records the oldest transaction still running when it started, and the next run closes
 -- again every closed hour that received events from that transaction on. Until then such an
 -- event is missing from the reads, as a late event into a closed day is until the next
--- night. A day's nightly close supersedes its hours: reads ignore the hours of closed days
--- and the next run deletes them. private.close_day is unchanged: the nightly close computes
--- its day from the raw events, never from these hours.
+-- night. A day's nightly close supersedes its hours: the dashboard's reads take closed days
+-- from the daily rollup and ignore their hours, and the next run deletes the day's set of
+-- users (the hours stay for hour buckets until they are 8 days old). private.close_day is
+-- unchanged: the nightly close computes its day from the raw events, never from these hours.
 
 -- ---------------------------------------------------------------------------------------
 -- Tables
@@ -37,7 +39,7 @@ create table analytics.closed_hours (
   closed_at timestamptz not null default now()
 );
 comment on table analytics.closed_hours is
-  'The UTC hours of days not closed yet whose rows in the hourly rollup are complete. Reads take these from the rollup and compute the other hours live. Written by private.close_hour.';
+  'The UTC hours (of the last 7 days and today) whose rows in the hourly rollup are complete. Reads take these from the rollup and compute the other hours live. Written by private.close_hour.';
 comment on column analytics.closed_hours.hour is 'The start of the UTC hour.';
 comment on column analytics.closed_hours.closed_at is 'When the hour was last rolled up.';
 
@@ -48,7 +50,7 @@ create table analytics.hourly_events (
   primary key (hour, event_type)
 );
 comment on table analytics.hourly_events is
-  'Events per closed UTC hour (see analytics.closed_hours) and event type. Written by private.close_hour; deleted once the nightly job closes the hour''s day.';
+  'Events per closed UTC hour (see analytics.closed_hours) and event type. Written by private.close_hour; kept for the last 7 days and today.';
 comment on column analytics.hourly_events.hour is 'The start of the UTC hour.';
 comment on column analytics.hourly_events.event_type is 'The event type.';
 comment on column analytics.hourly_events.events is 'Events of that type that happened in that hour.';
@@ -60,7 +62,7 @@ create table analytics.hourly_user_activity (
   primary key (hour, user_id)
 );
 comment on table analytics.hourly_user_activity is
-  'Distinct signed-in users per closed UTC hour, with their event count. Written by private.close_hour; deleted once the nightly job closes the hour''s day.';
+  'Distinct signed-in users per closed UTC hour, with their event count. Written by private.close_hour; kept for the last 7 days and today.';
 comment on column analytics.hourly_user_activity.hour is 'The start of the UTC hour.';
 comment on column analytics.hourly_user_activity.user_id is 'A user with at least one event in that hour.';
 comment on column analytics.hourly_user_activity.events is 'Their events in that hour.';
@@ -71,7 +73,7 @@ create table analytics.hourly_day_users (
   primary key (day, user_id)
 );
 comment on table analytics.hourly_day_users is
-  'Per UTC day not closed yet: the distinct signed-in users of its closed hours. Written by private.close_hour.';
+  'Per UTC day not closed yet: the distinct signed-in users of its closed hours. Written by private.close_hour; deleted once the nightly job closes the day.';
 comment on column analytics.hourly_day_users.day is 'The UTC day.';
 comment on column analytics.hourly_day_users.user_id is 'A user with an event in one of the day''s closed hours.';
 
@@ -159,30 +161,8 @@ create policy "Analysts can read hourly runs"
   using (true);
 
 -- ---------------------------------------------------------------------------------------
--- Writing: one hour, and dropping the hours of a day the nightly job closed
+-- Writing: one hour
 -- ---------------------------------------------------------------------------------------
-create function private.drop_hours_of_day(day date)
-returns void
-language plpgsql
-security definer
-set search_path = ''
-set jit = off
-as $$
-#variable_conflict use_column
-declare
-  lo timestamptz := drop_hours_of_day.day::timestamp at time zone 'UTC';
-  hi timestamptz := (drop_hours_of_day.day + 1)::timestamp at time zone 'UTC';
-begin
-  delete from analytics.closed_hours c where c.hour >= lo and c.hour < hi;
-  delete from analytics.hourly_events he where he.hour >= lo and he.hour < hi;
-  delete from analytics.hourly_user_activity hu where hu.hour >= lo and hu.hour < hi;
-  delete from analytics.hourly_day_users du where du.day = drop_hours_of_day.day;
-  delete from analytics.hourly_day_totals dt where dt.day = drop_hours_of_day.day;
-end
-$$;
-comment on function private.drop_hours_of_day(date) is
-  'Deletes every row of the hourly rollup for one UTC day (once the nightly job has closed it, its daily rows supersede them).';
-revoke all on function private.drop_hours_of_day(date) from public, anon, authenticated, service_role, analyst;
 
 create function private.close_hour(hour timestamptz)
 returns void
@@ -214,12 +194,6 @@ begin
   -- One closing of a given day's hours at a time (they share the day's distinct users).
   perform pg_advisory_xact_lock(hashtext('beacon.close_hour'), of_day - date '2000-01-01');
 
-  -- The nightly close of the day supersedes its hours.
-  if exists (select 1 from analytics.aggregated_days a where a.day = of_day) then
-    perform private.drop_hours_of_day(of_day);
-    return;
-  end if;
-
   delete from analytics.closed_hours c where c.hour = lo returning true into was_closed;
   delete from analytics.hourly_events he where he.hour = lo;
   insert into analytics.hourly_events (hour, event_type, events)
@@ -234,6 +208,13 @@ begin
    where e."timestamp" >= lo and e."timestamp" < hi and e.user_id is not null
    group by e.user_id;
   insert into analytics.closed_hours (hour, closed_at) values (lo, now());
+
+  -- A day the nightly job has closed is read from the daily rollup: no set of users.
+  if exists (select 1 from analytics.aggregated_days a where a.day = of_day) then
+    delete from analytics.hourly_day_users du where du.day = of_day;
+    delete from analytics.hourly_day_totals dt where dt.day = of_day;
+    return;
+  end if;
 
   -- The day's distinct users over its closed hours: this hour's added to the set, or, when
   -- the hour is closed again (late events), the set rebuilt from every closed hour.
@@ -259,7 +240,7 @@ begin
 end
 $$;
 comment on function private.close_hour(timestamptz) is
-  'Rolls up one ended UTC hour (its start) of a day not closed yet: events per type, distinct users, and the day''s distinct users over its closed hours; closing it again replaces its rows. For a day the nightly job has closed it deletes the day''s hourly rows instead. Called by analytics.run_hourly_rollup; takes the advisory lock (hashtext(''beacon.close_hour''), the day).';
+  'Rolls up one ended UTC hour (its start): events per type, distinct users, and, while the nightly job has not closed its day, the day''s distinct users over its closed hours; closing it again replaces its rows. Called by analytics.run_hourly_rollup; takes the advisory lock (hashtext(''beacon.close_hour''), the day).';
 revoke all on function private.close_hour(timestamptz) from public, anon, authenticated, service_role, analyst;
 
 -- ---------------------------------------------------------------------------------------
@@ -275,11 +256,11 @@ as $$
 declare
   started timestamptz := clock_timestamp();
   current_hour timestamptz := date_trunc('hour', now(), 'UTC');
-  -- Hours are rolled up from the start of yesterday (UTC): older days are the nightly job's.
-  first_hour timestamptz := ((now() at time zone 'UTC')::date - 1)::timestamp at time zone 'UTC';
+  -- Hours are rolled up and kept from the start of the day a week ago (UTC): enough for
+  -- hour buckets of up to 7 days.
+  first_hour timestamptz := ((now() at time zone 'UTC')::date - 7)::timestamp at time zone 'UTC';
   previous_xmin xid8;
   current_xmin xid8 := pg_snapshot_xmin(pg_current_snapshot());
-  d date;
   h timestamptz;
   n integer := 0;
 begin
@@ -287,22 +268,25 @@ begin
   perform pg_advisory_xact_lock(hashtext('beacon.run_hourly_rollup'));
   select r.snapshot_xmin into previous_xmin from analytics.hourly_runs r order by r.id desc limit 1;
 
-  -- Days the nightly job closed since: their hours are superseded.
-  for d in
-    select distinct (c.hour at time zone 'UTC')::date
-      from analytics.closed_hours c
-     where exists (select 1 from analytics.aggregated_days a where a.day = (c.hour at time zone 'UTC')::date)
-    union
-    select dt.day from analytics.hourly_day_totals dt
-     where exists (select 1 from analytics.aggregated_days a where a.day = dt.day)
-  loop
-    perform private.drop_hours_of_day(d);
-  end loop;
+  -- Days the nightly job closed since are read from the daily rollup: their sets of users
+  -- go. Hours older than the week kept go.
+  delete from analytics.hourly_day_users du
+   where du.day < (first_hour at time zone 'UTC')::date
+      or exists (select 1 from analytics.aggregated_days a where a.day = du.day);
+  delete from analytics.hourly_day_totals dt
+   where dt.day < (first_hour at time zone 'UTC')::date
+      or exists (select 1 from analytics.aggregated_days a where a.day = dt.day);
+  delete from analytics.closed_hours c where c.hour < first_hour;
+  delete from analytics.hourly_events he where he.hour < first_hour;
+  delete from analytics.hourly_user_activity hu where hu.hour < first_hour;
+  delete from analytics.hourly_runs r
+   where r.started_at < now() - interval '14 days'
+     and r.id < (select max(l.id) from analytics.hourly_runs l);
 
   for h in
     select hours.hour
       from (
-        -- Every ended hour since the start of yesterday not rolled up yet.
+        -- Every ended hour of the week kept not rolled up yet.
         select first_hour + g.i * interval '1 hour' as hour
           from generate_series(0, (extract(epoch from current_hour - first_hour) / 3600)::integer - 1) as g (i)
          where not exists (select 1 from analytics.closed_hours c where c.hour = first_hour + g.i * interval '1 hour')
@@ -317,8 +301,7 @@ begin
         -- The first run: whatever was closed before it, again.
         select c.hour from analytics.closed_hours c where previous_xmin is null
       ) as hours
-     where hours.hour < current_hour
-       and not exists (select 1 from analytics.aggregated_days a where a.day = (hours.hour at time zone 'UTC')::date)
+     where hours.hour < current_hour and hours.hour >= first_hour
      order by hours.hour
   loop
     perform private.close_hour(h);
@@ -331,7 +314,7 @@ begin
 end
 $$;
 comment on function analytics.run_hourly_rollup() is
-  'Hourly entry point: rolls up every ended UTC hour since the start of yesterday of the days the nightly job has not closed, closes again every closed hour that received events since the previous run started (late events), and deletes the hours of days the nightly job has closed. Returns the number of hours rolled up.';
+  'Hourly entry point: rolls up every ended UTC hour of the last 7 days and today not rolled up yet, closes again every closed hour that received events since the previous run started (late events), deletes the sets of users of the days the nightly job has closed and the hours older than that week, and run records older than 14 days. Returns the number of hours rolled up.';
 revoke all on function analytics.run_hourly_rollup() from public, anon, authenticated, service_role, analyst;
 grant execute on function analytics.run_hourly_rollup() to service_role;
 

@@ -1,7 +1,7 @@
 -- The hourly rollup: who may read its tables (superusers and analysts), that nobody writes
 -- them but its functions, that no API role may close an hour, and its pg_cron schedule.
 begin;
-select plan(30);
+select plan(27);
 select tests.share_pgtap_tables();
 
 select set_config('test.alice', tests.create_user('alice@hourly.test')::text, true);
@@ -45,9 +45,6 @@ select ok(not (select p.prosecdef from pg_proc p where p.oid = 'private.open_day
 select ok(not has_function_privilege(r, 'private.close_hour(timestamptz)', 'execute'),
   format('%s cannot execute private.close_hour', r))
   from unnest(array['anon', 'authenticated', 'service_role', 'analyst']) as r;
-select ok(not has_function_privilege(r, 'private.drop_hours_of_day(date)', 'execute'),
-  format('%s cannot execute private.drop_hours_of_day', r))
-  from unnest(array['anon', 'authenticated', 'analyst']) as r;
 select ok(has_function_privilege('service_role', 'analytics.run_hourly_rollup()', 'execute')
           and not has_function_privilege('authenticated', 'analytics.run_hourly_rollup()', 'execute')
           and not has_function_privilege('anon', 'analytics.run_hourly_rollup()', 'execute'),
