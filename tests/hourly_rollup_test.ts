@@ -265,15 +265,26 @@ async function scenario(db: Database) {
   await db.query("select analytics.aggregate_day($1::date)", [yesterday]);
   await check("after the hours of the closed day are superseded");
 
+  // Yesterday reopened by hand (its hours kept, its set of users gone): users are read live
+  // until an hour of it is closed again, which rebuilds the set from all its hours.
+  await db.exec(`
+    delete from analytics.aggregated_days where day = '${yesterday}';
+    delete from analytics.user_activity where day = '${yesterday}';
+    delete from analytics.daily_metrics where day = '${yesterday}';`);
+  await check("a closed day reopened, its set of users gone");
+  await db.query("select private.close_hour($1::timestamptz)", [`${yesterday}T07:00:00Z`]);
+  await check("its set of users rebuilt by the next hour closed");
+  await db.query("select analytics.aggregate_day($1::date)", [yesterday]);
+
   // close_hour checks its argument.
   for (
     const [arg, why] of [
-      [`${today}T00:30:00Z`, "not the start of a UTC hour"],
-      [new Date(hourOf(now)).toISOString(), "not over yet"],
+      [`'${today}T00:30:00Z'::timestamptz`, "not the start of a UTC hour"],
+      ["date_trunc('hour', now(), 'UTC')", "not over yet"],
     ]
   ) {
     await assert.rejects(
-      db.query("select private.close_hour($1::timestamptz)", [arg]),
+      db.query(`select private.close_hour(${arg})`),
       (e: Error & { code?: string }) => e.message.includes(why),
       `close_hour(${arg}) is refused: ${why}`,
     );

@@ -217,8 +217,10 @@ begin
   end if;
 
   -- The day's distinct users over its closed hours: this hour's added to the set, or, when
-  -- the hour is closed again (late events), the set rebuilt from every closed hour.
-  if coalesce(was_closed, false) then
+  -- the hour is closed again (late events) or the day has no set yet, the set rebuilt from
+  -- every closed hour of the day.
+  if coalesce(was_closed, false)
+     or not exists (select 1 from analytics.hourly_day_totals dt where dt.day = of_day) then
     delete from analytics.hourly_day_users du where du.day = of_day;
     insert into analytics.hourly_day_users (day, user_id)
     select distinct of_day, hu.user_id
@@ -354,7 +356,9 @@ as $$
                     from generate_series(0, last_day - first_day) as k (i)) as d
             cross join generate_series(0, 23) as g (i)
            where not exists (select 1 from analytics.aggregated_days a where a.day = d.day)
-             and not exists (select 1 from analytics.closed_hours c where c.hour = d.lo + g.i * interval '1 hour')
+             -- A closed hour counts when the day's set of users has it (it has a total).
+             and not (exists (select 1 from analytics.closed_hours c where c.hour = d.lo + g.i * interval '1 hour')
+                      and exists (select 1 from analytics.hourly_day_totals t where t.day = d.day))
           offset 0 -- keeps the bounds computed here, not pulled up into the range below
         ) as h
         cross join lateral (
@@ -430,7 +434,9 @@ begin
       select lo + g.i * interval '1 hour' as hour_lo,
              lo + (g.i + 1) * interval '1 hour' as hour_hi
         from generate_series(0, 23) as g (i)
-       where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour')
+       -- A closed hour counts when the day's set of users has it (it has a total).
+       where not (exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour')
+                  and exists (select 1 from analytics.hourly_day_totals t where t.day = target_day))
       offset 0
     ),
     open_users as (
