@@ -1,6 +1,7 @@
 /**
  * Beacon's own nightly job, for databases without pg_cron (the embedded one): runs
- * `analytics.run_daily_aggregation()` at start and every day at 02:00 UTC.
+ * `analytics.run_daily_aggregation()` at start and every day at 02:00 UTC, and (unless
+ * turned off) `analytics.run_hourly_rollup()` at five past every hour, as pg_cron does.
  *
  * @module
  */
@@ -13,6 +14,14 @@ export function msUntilNextRun(now: Date): number {
     Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 2),
   );
   if (next.getTime() <= now.getTime()) next.setUTCDate(next.getUTCDate() + 1);
+  return next.getTime() - now.getTime();
+}
+
+/** Milliseconds from `now` to the next hourly run, at five past the hour (UTC). */
+export function msUntilNextHourlyRun(now: Date): number {
+  const next = new Date(now.getTime());
+  next.setUTCMinutes(5, 0, 0);
+  if (next.getTime() <= now.getTime()) next.setUTCHours(next.getUTCHours() + 1);
   return next.getTime() - now.getTime();
 }
 
@@ -32,23 +41,40 @@ export async function pgCronSchedulesNightly(db: Database): Promise<boolean> {
 export interface NightlyScheduler {
   /** Runs the aggregation now. Resolves with the number of days aggregated. */
   runNow(): Promise<number>;
+  /** Runs the hourly rollup now. Resolves with the number of hours rolled up. */
+  runHourlyNow(): Promise<number>;
   /** Stops scheduling (a run in progress finishes). */
   stop(): Promise<void>;
 }
 
+/** Options for {@linkcode startNightlyScheduler}. */
+export interface NightlySchedulerOptions {
+  /**
+   * Also roll up every ended hour at five past the hour (not at start: hours not rolled up
+   * are read live, and the next run catches up every hour since the start of yesterday).
+   * @default {true}
+   */
+  hourly?: boolean;
+}
+
 /**
- * Runs the nightly aggregation now and then every day at 02:00 UTC.
+ * Runs the nightly aggregation now and then every day at 02:00 UTC, and the hourly rollup
+ * at five past every hour.
  *
  * @param db The database.
  * @param log The logger.
+ * @param options Whether to run the hourly rollup.
  * @returns The scheduler.
  */
 export function startNightlyScheduler(
   db: Database,
   log: Logger,
+  options: NightlySchedulerOptions = {},
 ): NightlyScheduler {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let hourlyTimer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<number> | undefined;
+  let runningHourly: Promise<number> | undefined;
   let stopped = false;
   const runNow = () => {
     running ??= (async () => {
@@ -71,6 +97,33 @@ export function startNightlyScheduler(
     })();
     return running;
   };
+  const runHourlyNow = () => {
+    runningHourly ??= (async () => {
+      const started = performance.now();
+      try {
+        const [{ hours }] = await db.query<{ hours: number }>(
+          "select analytics.run_hourly_rollup() as hours",
+        );
+        log.info("hourly rollup done", {
+          hours_rolled_up: hours,
+          duration_ms: Math.round(performance.now() - started),
+        });
+        return hours;
+      } catch (error) {
+        log.error("hourly rollup failed", { error });
+        throw error;
+      } finally {
+        runningHourly = undefined;
+      }
+    })();
+    return runningHourly;
+  };
+  const scheduleHourly = () => {
+    if (stopped || options.hourly === false) return;
+    hourlyTimer = setTimeout(() => {
+      runHourlyNow().catch(() => {}).finally(scheduleHourly);
+    }, msUntilNextHourlyRun(new Date()));
+  };
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
@@ -78,12 +131,16 @@ export function startNightlyScheduler(
     }, msUntilNextRun(new Date()));
   };
   runNow().catch(() => {}).finally(schedule);
+  scheduleHourly();
   return {
     runNow,
+    runHourlyNow,
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(hourlyTimer);
       await running?.catch(() => {});
+      await runningHourly?.catch(() => {});
     },
   };
 }

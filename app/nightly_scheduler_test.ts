@@ -1,5 +1,25 @@
 import assert from "node:assert/strict";
-import { msUntilNextRun } from "./nightly_scheduler.ts";
+import {
+  msUntilNextHourlyRun,
+  msUntilNextRun,
+  startNightlyScheduler,
+} from "./nightly_scheduler.ts";
+import type { Database } from "../database/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+
+/** A database that answers every query with one row and records what it was asked. */
+function recordingDatabase(asked: string[]): Database {
+  return {
+    kind: "pglite",
+    query: <T>(sql: string) => {
+      asked.push(sql);
+      return Promise.resolve([{ days: 0, hours: 3 }] as T[]);
+    },
+    exec: () => Promise.resolve(),
+    transaction: () => Promise.reject(new Error("not used")),
+    close: () => Promise.resolve(),
+  } as Database;
+}
 
 Deno.test("the nightly job runs at the next 02:00 UTC", () => {
   const at = (iso: string) => msUntilNextRun(new Date(iso)) / 60_000;
@@ -7,4 +27,25 @@ Deno.test("the nightly job runs at the next 02:00 UTC", () => {
   assert.equal(at("2026-11-26T02:00:00Z"), 24 * 60);
   assert.equal(at("2026-11-26T23:30:00Z"), 150);
   assert.equal(at("2026-12-31T03:00:00Z"), 23 * 60);
+});
+
+Deno.test("the hourly rollup runs at five past the next hour (UTC)", () => {
+  const at = (iso: string) => msUntilNextHourlyRun(new Date(iso)) / 60_000;
+  assert.equal(at("2026-11-26T08:30:00Z"), 35);
+  assert.equal(at("2026-11-26T08:04:00Z"), 1);
+  assert.equal(at("2026-11-26T08:05:00Z"), 60);
+  assert.equal(at("2026-11-26T23:50:00Z"), 15);
+  assert.equal(at("2026-12-31T23:59:30Z"), 5.5);
+});
+
+Deno.test("the scheduler runs the nightly job at start and the hourly rollup on its tick", async () => {
+  const asked: string[] = [];
+  const scheduler = startNightlyScheduler(recordingDatabase(asked), silentLogger);
+  try {
+    assert.equal(await scheduler.runHourlyNow(), 3);
+    assert.ok(asked.some((sql) => sql.includes("analytics.run_daily_aggregation()")));
+    assert.ok(asked.some((sql) => sql.includes("analytics.run_hourly_rollup()")));
+  } finally {
+    await scheduler.stop();
+  }
 });

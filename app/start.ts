@@ -205,7 +205,9 @@ async function startOnPort(
     config.nightly === "always" ||
     (config.nightly === "auto" && !await pgCronSchedulesNightly(db))
   ) {
-    nightly = startNightlyScheduler(db, log.child({ component: "nightly" }));
+    nightly = startNightlyScheduler(db, log.child({ component: "nightly" }), {
+      hourly: config.hourlyRollup,
+    });
     parts.nightly = nightly;
   }
 

@@ -84,3 +84,42 @@ Deno.test("a report that fails to render still leaves the figures written and pr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the live part late in a day is judged against 5 ms and listed with the queries", () => {
+  const r = oneMillionRun();
+  r.liveHours = {
+    queries: [
+      {
+        name: "20:00 UTC, 19 hours rolled up: breakdown, 90 days @ 1 M",
+        p50: 2.5,
+        p95: 4,
+        baseline: 6,
+        baselineName: "live",
+      },
+      {
+        name: "20:00 UTC, 19 hours rolled up: timeseries events, 90 days by day @ 1 M",
+        p50: 4.2,
+        p95: 6,
+        baseline: 9,
+        baselineName: "live",
+      },
+    ],
+    closeHourMs: 7.6,
+    dayEvents: 10_000,
+  };
+  const report = renderReport(r);
+  assert.match(
+    targetRow(report, "any 90-day dashboard query at 20:00 UTC"),
+    /\| met \| 4\.2 ms at most \(timeseries events/,
+  );
+  assert.match(report, /\| 20:00 UTC, 19 hours rolled up: breakdown, 90 days @ 1 M \| 2\.5 \|/);
+  assert.match(
+    report,
+    /\| hourly: close_hour, one hour at the 1 M rate \(500 events\) \| 0\.008 \|/,
+  );
+  delete r.liveHours;
+  assert.match(
+    targetRow(renderReport(r), "any 90-day dashboard query at 20:00 UTC"),
+    /not measured/,
+  );
+});

@@ -31,6 +31,7 @@ import { benchPersonBits, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
 import { benchRevenue } from "./revenue.ts";
 import { benchTrends } from "./trends.ts";
+import { benchLiveHours } from "./live.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -320,6 +321,7 @@ if (import.meta.main) {
     );
     results.revenue = await benchRevenue(db, viewer!.sub);
     results.trends = await benchTrends(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
+    results.liveHours = await benchLiveHours(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

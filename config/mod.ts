@@ -74,6 +74,11 @@ export interface BeaconConfig {
    * not scheduled it.
    */
   nightly: "auto" | "always" | "never";
+  /**
+   * When Beacon runs the nightly job itself, also roll up the ended hours at five past
+   * every hour (`analytics.run_hourly_rollup()`), so today's reads cost only the open hour.
+   */
+  hourlyRollup: boolean;
   /** The superuser to create on the very first start (local accounts only). */
   admin?: { email: string; password: string };
   /** Where the built island bundles are served from. */
@@ -110,6 +115,8 @@ export interface BeaconConfigInput {
   forwarder?: Partial<ForwarderConfig>;
   /** Beacon's own nightly job. @default {"auto"} */
   nightly?: "auto" | "always" | "never";
+  /** Roll up ended hours too, when Beacon runs the nightly job itself. @default {true} */
+  hourlyRollup?: boolean;
   /**
    * The superuser to create on the very first start.
    * @default {admin@localhost with a generated password, printed once}
@@ -277,6 +284,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     limits,
     forwarder,
     nightly: input.nightly ?? "auto",
+    hourlyRollup: input.hourlyRollup ?? true,
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
     trustedProxies,

@@ -13,7 +13,8 @@ select is(
                              'summary_as_of', 'breakdown', 'events_page',
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
                              'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
-                             'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend'])
+                             'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend',
+                             'run_hourly_rollup'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -27,7 +28,9 @@ select is(
                              'weekly_retention', 'person_links', 'person_events',
                              'person_ids', 'person_day_bits', 'pending_person_links',
                              'person_bits_through', 'exchange_rates', 'revenue_settings',
-                             'tracked_properties', 'property_days', 'property_actor_days'])
+                             'tracked_properties', 'property_days', 'property_actor_days',
+                             'closed_hours', 'hourly_events', 'hourly_user_activity',
+                             'hourly_day_users', 'hourly_day_totals', 'hourly_runs'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -70,10 +73,10 @@ select is(
   array['check_report_range', 'check_revenue_range', 'compute_day', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
-        'page_bits', 'paid_from', 'paying_subscriptions', 'period_index', 'person_bits',
-        'reporting_currency', 'revenue_engine', 'signups_not_rolled_up', 'summary_numbers',
-        'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days', 'window_active_users',
-        'zero_page'],
+        'open_day_metrics', 'page_bits', 'paid_from', 'paying_subscriptions', 'period_index',
+        'person_bits', 'reporting_currency', 'revenue_engine', 'signups_not_rolled_up',
+        'summary_numbers', 'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days',
+        'window_active_users', 'zero_page'],
   'signed-in users can execute only the helpers the read functions run as them');
 
 select tests.act_as('anon');

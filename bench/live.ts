@@ -1,0 +1,181 @@
+/**
+ * Today's live part, late in a day: 90-day dashboard queries when the day not closed yet
+ * holds 20 hours of events (at the data set's rate) of which 19 are rolled up by the hourly
+ * job, against the same queries with the hourly rollup ignored (every hour of the day
+ * computed live from the events), in the same run.
+ *
+ * The clock cannot be moved, so the simulated day is yesterday, reopened: its daily rollup
+ * is set aside, its events from 20:00 UTC on and today's are moved out (today then has no
+ * events, so the range's only day not closed is the simulated one, as at 20:00 on a real
+ * day), its hours 00:00 to 19:00 are closed with private.close_hour and 19:00 to 20:00 is
+ * the open hour. Everything is put back afterwards (events moved back, yesterday closed
+ * again by the nightly job's analytics.aggregate_day, the hourly rollup emptied).
+ *
+ * `deno task bench` calls {@linkcode benchLiveHours} at its large size. Standalone, on a
+ * fresh PostgreSQL 15 with BENCH_EVENTS_MILLIONS million events (default 1) of bench/data.ts:
+ * `BENCH_EVENTS_MILLIONS=1 deno run -A bench/live.ts`.
+ *
+ * @module
+ */
+import type { Database } from "../database/mod.ts";
+import { actAsUser } from "../database/act_as.ts";
+import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
+import { generateEventChunk, generateUsers } from "./data.ts";
+import { median } from "./ingest.ts";
+
+/** One query late in the simulated day, against the live computation. */
+export interface LiveTiming {
+  name: string;
+  p50: number;
+  p95: number;
+  baseline: number;
+  baselineName: string;
+}
+
+/** What {@linkcode benchLiveHours} measures. */
+export interface LiveHoursResult {
+  /** The queries, rendered as dashboard query rows. */
+  queries: LiveTiming[];
+  /** Median milliseconds of private.close_hour for one hour of events at this size. */
+  closeHourMs: number;
+  /** Events in the simulated day (its 20 hours). */
+  dayEvents: number;
+}
+
+const TODAY = `(now() at time zone 'UTC')::date`;
+const FROM_90 = `(${TODAY} - 89)`;
+const SIM_DAY = `(${TODAY} - 1)`;
+const CUT = `(${SIM_DAY}::timestamp at time zone 'UTC' + interval '20 hours')`;
+const HOURLY_TABLES =
+  `analytics.closed_hours, analytics.hourly_events, analytics.hourly_user_activity,
+  analytics.hourly_day_users, analytics.hourly_day_totals, analytics.hourly_runs`;
+
+const QUERIES: Array<{ name: string; sql: string }> = [
+  {
+    name: "timeseries events, 90 days by day",
+    sql: `select * from analytics.timeseries('events', ${FROM_90}, ${TODAY}, 'day')`,
+  },
+  {
+    name: "timeseries active users, 90 days by day",
+    sql: `select * from analytics.timeseries('active_users', ${FROM_90}, ${TODAY}, 'day')`,
+  },
+  {
+    name: "timeseries events, 90 days by week",
+    sql: `select * from analytics.timeseries('events', ${FROM_90}, ${TODAY}, 'week')`,
+  },
+  {
+    name: "breakdown, 90 days",
+    sql: `select * from analytics.breakdown(${FROM_90}, ${TODAY})`,
+  },
+];
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function timed(
+  query: (sql: string) => Promise<unknown[]>,
+  sql: string,
+  runs: number,
+): Promise<{ times: number[]; answer: string }> {
+  const answer = JSON.stringify(await query(sql)); // warm
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await query(sql);
+    times.push(performance.now() - started);
+  }
+  return { times, answer };
+}
+
+/**
+ * Simulates 20:00 UTC on a day at the data set's rate (19 hours rolled up, one open) and
+ * times the 90-day dashboard queries with the hourly rollup and with it ignored.
+ *
+ * @param db The database, as its owner (moves events, closes hours).
+ * @param query Runs a read as the signed-in superuser, through RLS.
+ * @param label The data set's size, e.g. `10 M`.
+ * @returns The timings, the cost of closing one hour, and the simulated day's size.
+ */
+export async function benchLiveHours(
+  db: Database,
+  query: (sql: string) => Promise<unknown[]>,
+  label: string,
+): Promise<LiveHoursResult> {
+  await db.exec(`create table if not exists public.bench_live_moved (like public.events)`);
+  try {
+    // Set the simulated day up: reopened, 20 hours of events, today empty.
+    await db.exec(`
+      with moved as (delete from public.events where "timestamp" >= ${CUT} returning *)
+      insert into public.bench_live_moved select * from moved;
+      delete from analytics.aggregated_days where day = ${SIM_DAY};
+      delete from analytics.user_activity where day = ${SIM_DAY};
+      delete from analytics.daily_metrics where day = ${SIM_DAY};
+      truncate ${HOURLY_TABLES};`);
+    const [{ n: dayEvents }] = await db.query<{ n: number }>(
+      `select count(*)::int as n from public.events
+        where "timestamp" >= ${SIM_DAY}::timestamp at time zone 'UTC' and "timestamp" < ${CUT}`,
+    );
+    const closeTimes: number[] = [];
+    for (let hour = 0; hour < 19; hour++) {
+      const started = performance.now();
+      await db.query(
+        `select private.close_hour(${SIM_DAY}::timestamp at time zone 'UTC' + $1 * interval '1 hour')`,
+        [hour],
+      );
+      closeTimes.push(performance.now() - started);
+    }
+    await db.exec(`analyze ${HOURLY_TABLES}, public.events`);
+
+    const rolledUp = [];
+    for (const q of QUERIES) rolledUp.push(await timed(query, q.sql, 15));
+    // The same queries with the hourly rollup ignored: every hour of the day live.
+    await db.exec(`truncate ${HOURLY_TABLES}`);
+    const queries: LiveTiming[] = [];
+    for (const [i, q] of QUERIES.entries()) {
+      const live = await timed(query, q.sql, 5);
+      if (live.answer !== rolledUp[i].answer) {
+        throw new Error(`${q.name}: the hourly rollup and the live computation disagree`);
+      }
+      queries.push({
+        name: `20:00 UTC, 19 hours rolled up: ${q.name} @ ${label}`,
+        p50: percentile(rolledUp[i].times, 50),
+        p95: percentile(rolledUp[i].times, 95),
+        baseline: median(live.times),
+        baselineName: "the day's 20 hours live (hourly rollup ignored)",
+      });
+    }
+    return { queries, closeHourMs: median(closeTimes), dayEvents };
+  } finally {
+    // Put everything back.
+    await db.exec(`
+      truncate ${HOURLY_TABLES};
+      insert into public.events overriding system value select * from public.bench_live_moved;
+      drop table public.bench_live_moved;`);
+    await db.query(`select analytics.aggregate_day(${SIM_DAY})`);
+  }
+}
+
+if (import.meta.main) {
+  const millions = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 1);
+  const { pg, db } = await startOwnMigratedPostgres15({
+    settings: { shared_buffers: "1GB", work_mem: "64MB", max_wal_size: "8GB" },
+  });
+  try {
+    await generateUsers(db, 100_000);
+    for (let chunk = 0; chunk < millions; chunk++) await generateEventChunk(db, chunk, 100_000);
+    await db.query("select analytics.run_daily_aggregation()");
+    await db.query("vacuum analyze");
+    const [{ id }] = await db.query<{ id: string }>(
+      `select beacon.create_user('bench-live@bench.test', 'bench-password', true)::text as id`,
+    );
+    const asViewer = (sql: string) =>
+      actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 });
+    const result = await benchLiveHours(db, asViewer, `${millions} M`);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await db.close();
+    await pg.stop();
+  }
+}
