@@ -49,13 +49,13 @@ ${
     table(
       ["report", "p50", "p95", "naive baseline", "speed-up"],
       r.personReports.reports.map((
-        q: { name: string; p50: number; p95: number; baseline: number },
+        q: { name: string; p50: number; p95: number; baseline: number; baselineTimedOut?: boolean },
       ) => [
         q.name,
         n(q.p50),
         n(q.p95),
-        n(q.baseline),
-        `${n(q.baseline / q.p50, 1)}×`,
+        q.baselineTimedOut ? `> ${n(q.baseline)} (stopped)` : n(q.baseline),
+        `${q.baselineTimedOut ? "> " : ""}${n(q.baseline / q.p50, 1)}×`,
       ]),
     )
   }
