@@ -428,17 +428,18 @@ as $$
 #variable_conflict use_column
 declare
   max_id integer;
-  days date[];
   los timestamptz[];
   his timestamptz[];
+  live_lo timestamptz;
+  live_hi timestamptz;
 begin
   select coalesce(max(i.id), -1) into max_id from analytics.person_ids i;
   -- Days not closed yet, from where the hourly extension of their bitmaps stopped, as
   -- instants so that under RLS the range is a plain index scan. Known before the query is
   -- planned, so the planner sees how few they are (a blind guess of hundreds of days of
   -- events makes it reserve memory for hundreds of millions of rows).
-  select array_agg(d.day order by d.day), array_agg(d.lo order by d.day), array_agg(d.hi order by d.day)
-    into days, los, his
+  select array_agg(d.lo order by d.day), array_agg(d.hi order by d.day)
+    into los, his
     from (select s.f + g.i as day,
                  greatest((s.f + g.i)::timestamp at time zone 'UTC',
                           (select t.through from analytics.person_bits_through t where t.day = s.f + g.i)) as lo,
@@ -446,23 +447,26 @@ begin
             from (select case when with_before
                               then (select (min(e."timestamp") at time zone 'UTC')::date from public.events e)
                               else first_day end as f) as s
-           cross join generate_series(0, last_day - s.f) as g (i)
+           -- No event is more than a day ahead of its arrival (events_timestamp_not_future).
+           cross join generate_series(0, least(last_day, ((now() + interval '1 day') at time zone 'UTC')::date) - s.f)
+                        as g (i)
            where not exists (select 1 from analytics.aggregated_days a where a.day = s.f + g.i)) as d;
+  live_lo := (select min(x) from unnest(los) as x);
+  live_hi := (select max(x) from unnest(his) as x);
   return query
-  with live_days as (
-    select d.day, d.lo, d.hi from unnest(days, los, his) as d (day, lo, hi)
-  ),
-  live as materialized (
-    select distinct t.event_type, d.day, e.person_id
-      from live_days d
-     cross join lateral (
-       select ev.event_type,
-              coalesce(ev.user_id::text, l.user_id::text, ev.anonymous_id) collate "C" as person_id
-         from public.events ev
-         left join lateral (select l.user_id from analytics.person_links l
-                             where ev.user_id is null and l.anonymous_id = ev.anonymous_id offset 0) as l on true
-        where ev."timestamp" >= d.lo and ev."timestamp" < d.hi
-     ) as e
+  with live as materialized (
+    -- One range scan between the first and the last instant to read (constants: the planner
+    -- estimates it from the statistics), each event then kept if one of the days' ranges
+    -- holds it.
+    select distinct t.event_type, (e.ts at time zone 'UTC')::date as day, e.person_id
+      from (select ev.event_type, ev."timestamp" as ts,
+                   coalesce(ev.user_id::text, l.user_id::text, ev.anonymous_id) collate "C" as person_id
+              from public.events ev
+              left join lateral (select l.user_id from analytics.person_links l
+                                  where ev.user_id is null and l.anonymous_id = ev.anonymous_id offset 0) as l on true
+             where ev."timestamp" >= live_lo and ev."timestamp" < live_hi
+               and exists (select 1 from unnest(los, his) as r (lo, hi)
+                            where ev."timestamp" >= r.lo and ev."timestamp" < r.hi)) as e
      cross join lateral (values (e.event_type), ('')) as t (event_type)
      where types is null or t.event_type = any(types)
   ),
