@@ -13,10 +13,15 @@ const INSERT = `with input as (
            from jsonb_to_recordset($1::text::jsonb)
                 as r (i int, id uuid, t text, u uuid, a text, p jsonb, ts timestamptz)
        ),
+       fresh as (
+         select input.*, row_number() over (partition by input.id order by input.i) as nth
+           from input
+          where size <= $2
+            and not exists (select 1 from private.event_ids x where x.id = input.id)
+       ),
        stored as (
          insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
-         select id, t, u, a, p, coalesce(ts, now()) from input where size <= $2
-         on conflict (id) do nothing
+         select id, t, u, a, p, coalesce(ts, now()) from fresh where nth = 1 order by i
          returning 1
        )
        select (select count(*)::int from stored) as accepted,
@@ -49,6 +54,25 @@ function rowRejection(index: number, error: unknown): Rejection {
     field: CONSTRAINT_FIELDS[constraint ?? constraint_name ?? ""] ?? "",
     reason: `the database refused it: ${message ?? "a check failed"}`,
   };
+}
+
+/** Whether a database error is a duplicate id (another request stored it meanwhile). */
+function isDuplicate(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === "23505";
+}
+
+/**
+ * Runs `fn` again when it fails on a duplicate id: an id stored by a concurrent request
+ * after this statement checked private.event_ids. The retry sees it and skips it.
+ */
+async function againOnDuplicate<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isDuplicate(error) || attempt >= 5) throw error;
+    }
+  }
 }
 
 async function insertRows(
@@ -97,10 +121,12 @@ export async function storeEvents(
   });
   let result: { accepted: number; rejected: Rejection[] };
   try {
-    result = await actAsServiceRole(db, async (tx) => {
-      const { accepted, tooLarge } = await insertRows(tx, events);
-      return { accepted, rejected: tooLarge.map(tooLargeRejection) };
-    });
+    result = await againOnDuplicate(() =>
+      actAsServiceRole(db, async (tx) => {
+        const { accepted, tooLarge } = await insertRows(tx, events);
+        return { accepted, rejected: tooLarge.map(tooLargeRejection) };
+      })
+    );
   } catch (error) {
     if (!isRowError(error)) throw error;
     // One transaction per event (savepoints are not portable across the two drivers:
@@ -108,7 +134,9 @@ export async function storeEvents(
     result = { accepted: 0, rejected: [] };
     for (const event of events) {
       try {
-        const one = await actAsServiceRole(db, (tx) => insertRows(tx, [event]));
+        const one = await againOnDuplicate(() =>
+          actAsServiceRole(db, (tx) => insertRows(tx, [event]))
+        );
         result.accepted += one.accepted;
         result.rejected.push(...one.tooLarge.map(tooLargeRejection));
       } catch (error) {
