@@ -74,6 +74,11 @@ export interface BeaconConfig {
    * not scheduled it.
    */
   nightly: "auto" | "always" | "never";
+  /**
+   * Days raw events are kept (stored in the database at start as `raw_retention_days`, which
+   * the nightly maintenance honours, under pg_cron too); unset: the stored value stays.
+   */
+  rawRetentionDays?: number;
   /** The superuser to create on the very first start (local accounts only). */
   admin?: { email: string; password: string };
   /** Where the built island bundles are served from. */
@@ -110,6 +115,8 @@ export interface BeaconConfigInput {
   forwarder?: Partial<ForwarderConfig>;
   /** Beacon's own nightly job. @default {"auto"} */
   nightly?: "auto" | "always" | "never";
+  /** Days raw events are kept. @default {what the database holds: for ever unless set} */
+  rawRetentionDays?: number;
   /**
    * The superuser to create on the very first start.
    * @default {admin@localhost with a generated password, printed once}
@@ -254,6 +261,10 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     names.add(plugin.name);
   }
   if (input.ingestKey !== undefined) checkIngestKey("ingestKey", input.ingestKey);
+  const days = input.rawRetentionDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
+    throw new ConfigError("rawRetentionDays", "must be a whole number of days from 1 to 36500");
+  }
   const auth = input.auth ?? { mode: "local" };
   if (auth.mode === "supabase" && !auth.jwksUrl && !auth.jwtSecret) {
     throw new ConfigError(
@@ -277,6 +288,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     limits,
     forwarder,
     nightly: input.nightly ?? "auto",
+    rawRetentionDays: days,
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
     trustedProxies,

@@ -8,15 +8,17 @@ import type { Database, Queryable } from "../database/mod.ts";
 import { actAsServiceRole } from "../database/act_as.ts";
 import { type CheckedEvent, MAX_STORED_PAYLOAD_BYTES, type Rejection } from "./event.ts";
 
-const INSERT = `with input as (
-         select r.*, pg_column_size(r.p) as size
+const INSERT = `with horizon as (select private.raw_retention_horizon() as h),
+       input as (
+         select r.*, pg_column_size(r.p) as size, r.ts < horizon.h as too_old
            from jsonb_to_recordset($1::text::jsonb)
                 as r (i int, id uuid, t text, u uuid, a text, p jsonb, ts timestamptz)
+           cross join horizon
        ),
        fresh as (
          select input.*, row_number() over (partition by input.id order by input.i) as nth
            from input
-          where size <= $2
+          where size <= $2 and too_old is not true
             and not exists (select 1 from private.event_ids x where x.id = input.id)
        ),
        stored as (
@@ -26,7 +28,9 @@ const INSERT = `with input as (
        )
        select (select count(*)::int from stored) as accepted,
               (select coalesce(json_agg(json_build_object('index', i, 'size', size) order by i), '[]')
-                 from input where size > $2)::text as too_large`;
+                 from input where size > $2)::text as too_large,
+              (select coalesce(json_agg(json_build_object('index', i, 'horizon', h) order by i), '[]')
+                 from input cross join horizon where too_old and size <= $2)::text as too_old`;
 
 /** The event's field each check constraint of `public.events` is about. */
 const CONSTRAINT_FIELDS: Record<string, string> = {
@@ -35,6 +39,7 @@ const CONSTRAINT_FIELDS: Record<string, string> = {
   events_anonymous_id_check: "anonymous_id",
   events_actor_check: "anonymous_id",
   events_timestamp_not_future: "timestamp",
+  events_timestamp_retention: "timestamp",
 };
 
 /** Whether a database error is about the values of one row (a check, a bad value). */
@@ -78,7 +83,11 @@ async function againOnDuplicate<T>(fn: () => Promise<T>): Promise<T> {
 async function insertRows(
   tx: Queryable,
   events: CheckedEvent[],
-): Promise<{ accepted: number; tooLarge: Array<{ index: number; size: number }> }> {
+): Promise<{
+  accepted: number;
+  tooLarge: Array<{ index: number; size: number }>;
+  tooOld: Array<{ index: number; horizon: string }>;
+}> {
   const rows = events.map((e) => ({
     i: e.index,
     id: e.id,
@@ -88,18 +97,18 @@ async function insertRows(
     p: e.properties,
     ts: e.timestamp,
   }));
-  const [{ accepted, too_large }] = await tx.query<{ accepted: number; too_large: string }>(
-    INSERT,
-    [JSON.stringify(rows), MAX_STORED_PAYLOAD_BYTES],
-  );
-  return { accepted, tooLarge: JSON.parse(too_large) };
+  const [{ accepted, too_large, too_old }] = await tx.query<
+    { accepted: number; too_large: string; too_old: string }
+  >(INSERT, [JSON.stringify(rows), MAX_STORED_PAYLOAD_BYTES]);
+  return { accepted, tooLarge: JSON.parse(too_large), tooOld: JSON.parse(too_old) };
 }
 
 /**
  * Stores checked events with one statement, as `service_role`. An event whose id is
  * already stored (or repeats an earlier one of the same request) is a duplicate and is not
  * stored again. An event whose properties take more room stored (jsonb, as the table's
- * check measures it) than {@linkcode MAX_STORED_PAYLOAD_BYTES} is rejected, alone. Should
+ * check measures it) than {@linkcode MAX_STORED_PAYLOAD_BYTES} is rejected, alone, and so is
+ * one older than the raw-event retention (`private.raw_retention_horizon()`). Should
  * the statement still fail on one row's values (a check constraint), the events are
  * stored one by one, each committed on its own, and only the refused ones are rejected.
  * Resolves once committed.
@@ -119,12 +128,23 @@ export async function storeEvents(
     reason:
       `takes ${size} bytes stored (jsonb); at most ${MAX_STORED_PAYLOAD_BYTES} are allowed (many small values take more room stored than as text)`,
   });
+  const tooOldRejection = ({ index, horizon }: { index: number; horizon: string }): Rejection => ({
+    index,
+    field: "timestamp",
+    reason:
+      `is older than the raw-event retention: events before ${horizon} are no longer kept (only their rollups are)`,
+  });
+  const rejections = (one: Awaited<ReturnType<typeof insertRows>>) =>
+    [
+      ...one.tooLarge.map(tooLargeRejection),
+      ...one.tooOld.map(tooOldRejection),
+    ].sort((a, b) => a.index - b.index);
   let result: { accepted: number; rejected: Rejection[] };
   try {
     result = await againOnDuplicate(() =>
       actAsServiceRole(db, async (tx) => {
-        const { accepted, tooLarge } = await insertRows(tx, events);
-        return { accepted, rejected: tooLarge.map(tooLargeRejection) };
+        const one = await insertRows(tx, events);
+        return { accepted: one.accepted, rejected: rejections(one) };
       })
     );
   } catch (error) {
@@ -138,7 +158,7 @@ export async function storeEvents(
           actAsServiceRole(db, (tx) => insertRows(tx, [event]))
         );
         result.accepted += one.accepted;
-        result.rejected.push(...one.tooLarge.map(tooLargeRejection));
+        result.rejected.push(...rejections(one));
       } catch (error) {
         if (!isRowError(error)) throw error;
         result.rejected.push(rowRejection(event.index, error));

@@ -75,6 +75,7 @@ declare
   today date := (now() at time zone 'UTC')::date;
   m date := date_trunc('month', least(coalesce(since, today), today))::date;
   last_month date := date_trunc('month', through)::date;
+  first_month date;
   retention integer := private.raw_event_setting('raw_retention_days');
   name text;
   lo timestamptz;
@@ -85,12 +86,19 @@ begin
     raise exception 'private.ensure_event_partitions: through must not be null' using errcode = '22023';
   end if;
   perform pg_advisory_xact_lock(hashtext('beacon.ensure_event_partitions'));
+  first_month := m;
+  -- Earlier months the default partition holds rows of get their own partition too.
+  m := least(m, (select date_trunc('month', min(d."timestamp") at time zone 'UTC')::date
+                   from event_partitions.events_default d));
   while m <= last_month loop
     name := 'events_' || to_char(m, 'YYYY_MM');
     lo := m::timestamp at time zone 'UTC';
     hi := (m + interval '1 month')::timestamp at time zone 'UTC';
     -- Months entirely older than the raw retention are not made again.
     if to_regclass('event_partitions.' || name) is null
+       and (m >= first_month
+            or exists (select 1 from event_partitions.events_default d
+                        where d."timestamp" >= lo and d."timestamp" < hi))
        and (retention is null or hi > (today - retention)::timestamp at time zone 'UTC') then
       -- Made apart, filled with the default partition's rows of the month (if any), then
       -- attached: the parent is locked only in share update exclusive mode.
@@ -114,7 +122,7 @@ begin
 end
 $$;
 comment on function private.ensure_event_partitions(date, date) is
-  'Makes the missing monthly partitions of public.events from the month of since (default: this month) through the month of through, moving the default partition''s rows of those months into them; skips months entirely older than the raw retention. Returns how many it made. Called by migrations and by beacon.maintain_raw_events.';
+  'Makes the missing monthly partitions of public.events from the month of since (default: this month; earlier when the default partition holds older rows) through the month of through, moving the default partition''s rows of those months into them; skips months entirely older than the raw retention. Returns how many it made. Called by migrations and by beacon.maintain_raw_events.';
 revoke all on function private.ensure_event_partitions(date, date) from public, anon, authenticated, service_role, analyst;
 
 -- ---------------------------------------------------------------------------------------
