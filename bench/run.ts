@@ -29,6 +29,7 @@ import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts
 import { measureWire, type WireWeight } from "./wire.ts";
 import { benchPersonBits, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
+import { benchEventSize, preparePartitions } from "./size.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -277,12 +278,14 @@ if (import.meta.main) {
     }
     results.ingestion = ingestion;
     results.supabaseJs = supabaseJs;
-    await db.exec("truncate public.events, auth.users cascade");
+    await db.exec("truncate public.events, private.event_ids, auth.users cascade");
 
     // 2 and 3. Queries at 1 M and at the large size, and the nightly job.
     log(`generating ${USERS.toLocaleString()} users and 1 M events`);
+    await preparePartitions(db);
     await generateUsers(db, USERS);
     await generateEventChunk(db, 0, USERS);
+    results.eventSize = await benchEventSize(db, USERS);
     const backfill1m = await freshRollup(db);
     await db.query("analyze");
     await queryAsSuperuser(db);

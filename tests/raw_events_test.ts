@@ -86,6 +86,14 @@ async function checkPartitions(db: Database) {
   );
   assert.equal(moved, `event_partitions.events_${old.slice(0, 7).replace("-", "_")}`);
   assert.equal(await count(db, "event_type = 'ancient'"), 1);
+  // Payloads compressed with lz4 wherever the server has it, in every partition.
+  const compression = await db.query<{ lz4: boolean; kinds: string[] }>(
+    `select (select 'lz4' = any (enumvals) from pg_settings where name = 'default_toast_compression') as lz4,
+            array_agg(distinct a.attcompression::text) as kinds
+       from (select relid from pg_partition_tree('public.events')) t
+       join pg_attribute a on a.attrelid = t.relid and a.attname = 'payload'`,
+  );
+  assert.deepEqual(compression[0].kinds, [compression[0].lz4 ? "l" : ""]);
 }
 
 async function checkIdempotency(db: Database) {
