@@ -45,7 +45,9 @@ stable
 security definer
 set search_path = ''
 as $$
-  select nullif(s.value, '')::integer from beacon.settings s where s.key = raw_event_setting.key
+  -- A value that is not a whole number of days counts as unset (never breaks an insert).
+  select case when s.value ~ '^[0-9]{1,6}$' then s.value::integer end
+    from beacon.settings s where s.key = raw_event_setting.key
 $$;
 comment on function private.raw_event_setting(text) is
   'An integer setting of raw-event maintenance from beacon.settings (raw_retention_days, event_id_horizon_days), null when unset.';
