@@ -400,6 +400,7 @@ if (import.meta.main) {
     let pglite: Record<string, unknown>;
     try {
       const generate = await time(async () => {
+        await preparePartitions(lite);
         await generateUsers(lite, USERS);
         await generateEventChunk(lite, 0, USERS);
       });

@@ -171,6 +171,14 @@ async function checkRetention(db: Database) {
   const oldMonth = `events_${daysAgo(150).slice(0, 7).replace("-", "_")}`;
   assert.ok((await partitions(db)).includes(oldMonth));
 
+  const persons = () =>
+    db.query<{ ids: number; bits: number; links: number }>(
+      `select (select count(*)::int from analytics.person_ids) as ids,
+              (select count(*)::int from analytics.person_day_bits) as bits,
+              (select count(*)::int from analytics.person_links) as links`,
+    );
+  const personsBefore = await persons();
+  assert.ok(personsBefore[0].ids > 0 && personsBefore[0].bits > 0);
   await db.query(
     "insert into beacon.settings (key, value) values ('raw_retention_days', '60') on conflict (key) do update set value = excluded.value",
   );
@@ -182,6 +190,7 @@ async function checkRetention(db: Database) {
   assert.equal(await count(db, "event_type = 'old_view'"), 0);
   assert.equal(await count(db, "event_type = 'recent_view'"), 1);
   assert.deepEqual(await rollups(), before);
+  assert.deepEqual(await persons(), personsBefore);
   const links = await db.query(
     "select 1 from analytics.person_links where anonymous_id = 'linked-visitor'",
   );
