@@ -87,6 +87,11 @@ export function startNightlyScheduler(
           days_aggregated: days,
           duration_ms: Math.round(performance.now() - started),
         });
+        // Partitions ahead, raw retention, idempotency ids (after the days are closed).
+        const [{ done }] = await db.query<{ done: unknown }>(
+          "select beacon.maintain_raw_events() as done",
+        );
+        log.info("raw event maintenance done", { result: done });
         return days;
       } catch (error) {
         log.error("nightly aggregation failed", { error });

@@ -6,7 +6,7 @@
 import type { BeaconConfig } from "../config/mod.ts";
 import type { Database } from "../database/mod.ts";
 import { openDatabase } from "../database/open.ts";
-import { ensureSetting } from "../database/settings.ts";
+import { ensureSetting, putSetting } from "../database/settings.ts";
 import { createApp } from "./create_app.ts";
 import { createTokenVerifier } from "../auth/tokens.ts";
 import { randomSecret } from "../auth/secrets.ts";
@@ -162,6 +162,9 @@ async function startOnPort(
     );
     ingestKey = stored.value;
     ingestKeyCreated = stored.created;
+  }
+  if (config.rawRetentionDays !== undefined) {
+    await putSetting(db, "raw_retention_days", String(config.rawRetentionDays));
   }
   const localTokenSecret = (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
     .value;

@@ -17,15 +17,17 @@ export const CHUNK = 1_000_000;
  * @param chunk Which chunk (0, 1, ...): keeps ids and timestamps apart between chunks.
  * @param users How many distinct signed-in users the events come from.
  * @param size Events in the chunk. @default {CHUNK}
+ * @param table The table to fill (another with the same columns, for side-by-side sizes).
  */
 export async function generateEventChunk(
   db: Queryable,
   chunk: number,
   users: number,
   size = CHUNK,
+  table = "public.events",
 ): Promise<void> {
   await db.query(
-    `insert into public.events (event_type, user_id, anonymous_id, payload, "timestamp")
+    `insert into ${table} (event_type, user_id, anonymous_id, payload, "timestamp")
      select (array['page_view', 'page_view', 'feature_used', 'button_click', 'goal_submitted', 'checkout_started'])[1 + (g % 6)],
             case when g % 4 = 0 then null
                  else ('00000000-0000-4000-8000-' || lpad((((g + $3::bigint * 7) * 7919) % $1::int)::text, 12, '0'))::uuid end,

@@ -69,6 +69,36 @@ and ${n(rollup.routineRunMs / 1000, 2)} s to a routine nightly run (3 days redon
 `;
 }
 
+/** Bytes per event on disk against today's schema (bench/size.ts), when measured. */
+function eventSizeSection(r: Results): string {
+  const s = r.eventSize;
+  if (!s) return "";
+  const per = (b: Results, v: number) => n(v / b.events, 1);
+  const row = (label: string, b: Results) => [
+    label,
+    b.partitions,
+    per(b, b.heap),
+    per(b, b.toast),
+    Object.entries(b.indexes).map(([k, v]) => `${k.replace(/^.*\./, "")} ${per(b, v as number)}`)
+      .join(", "),
+    Object.entries(b.extra).map(([k, v]) => `${k} ${per(b, v as number)}`).join(", ") || "-",
+    n(b.tablePerEvent, 1),
+    n(b.perEvent, 1),
+  ];
+  return `### Bytes per event on disk (1 M bench events, both schemas loaded alike)
+
+${
+    table(
+      ["schema", "tables", "heap", "toast", "indexes", "extra", "events table", "all"],
+      [row("before issue 12 (unpartitioned)", s.legacy), row("now (partitioned)", s.current)],
+    )
+  }
+
+The events table is ${n(s.tableReduction * 100, 1)} % smaller per event; counting every id kept for
+idempotency (all of them here: the bench receives every event now), ${n(s.reduction * 100, 1)} %.
+`;
+}
+
 /** The revenue report (bench/revenue.ts), when measured. */
 function revenueSection(r: Results): string {
   if (!r.revenue) return "";
@@ -333,6 +363,7 @@ ${
 ${personReportsSection(r)}
 ${revenueSection(r)}
 ${trendsSection(r)}
+${eventSizeSection(r)}
 ## 3. The nightly job
 
 ${

@@ -32,6 +32,7 @@ import { benchFunnels } from "./funnel.ts";
 import { benchRevenue } from "./revenue.ts";
 import { benchTrends } from "./trends.ts";
 import { benchLiveHours } from "./live.ts";
+import { benchEventSize, preparePartitions } from "./size.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -280,12 +281,14 @@ if (import.meta.main) {
     }
     results.ingestion = ingestion;
     results.supabaseJs = supabaseJs;
-    await db.exec("truncate public.events, auth.users cascade");
+    await db.exec("truncate public.events, private.event_ids, auth.users cascade");
 
     // 2 and 3. Queries at 1 M and at the large size, and the nightly job.
     log(`generating ${USERS.toLocaleString()} users and 1 M events`);
+    await preparePartitions(db);
     await generateUsers(db, USERS);
     await generateEventChunk(db, 0, USERS);
+    results.eventSize = await benchEventSize(db, USERS);
     const backfill1m = await freshRollup(db);
     await db.query("analyze");
     await queryAsSuperuser(db);
@@ -409,6 +412,7 @@ if (import.meta.main) {
     let pglite: Record<string, unknown>;
     try {
       const generate = await time(async () => {
+        await preparePartitions(lite);
         await generateUsers(lite, USERS);
         await generateEventChunk(lite, 0, USERS);
       });

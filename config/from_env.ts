@@ -33,7 +33,8 @@ function url(setting: string, value: string): string {
  * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
  * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
- * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none).
+ * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none),
+ * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds).
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @returns The configuration input those settings describe.
@@ -72,6 +73,16 @@ export function configFromEnv(
       );
     }
     input.seedDemoData = seed === "true";
+  }
+  const retention = get("BEACON_RAW_RETENTION_DAYS");
+  if (retention !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(retention)) {
+      throw new ConfigError(
+        "BEACON_RAW_RETENTION_DAYS",
+        `must be a number of days, not "${retention}"`,
+      );
+    }
+    input.rawRetentionDays = Number(retention);
   }
   const ingestKey = get("BEACON_INGEST_KEY");
   if (ingestKey !== undefined) input.ingestKey = checkIngestKey("BEACON_INGEST_KEY", ingestKey);

@@ -72,3 +72,19 @@ Deno.test("Supabase settings select Supabase sign-in, JWKS by default", () => {
   assert.throws(() => configFromEnv({ BEACON_INGEST_KEY: "short" }), /BEACON_INGEST_KEY/);
   assert.equal(defineConfig(configFromEnv({})).auth.mode, "local");
 });
+
+Deno.test("BEACON_RAW_RETENTION_DAYS is a whole number of days, unset by default", () => {
+  assert.equal(defineConfig(configFromEnv({})).rawRetentionDays, undefined);
+  assert.equal(
+    defineConfig(configFromEnv({ BEACON_RAW_RETENTION_DAYS: "400" })).rawRetentionDays,
+    400,
+  );
+  assert.throws(
+    () => configFromEnv({ BEACON_RAW_RETENTION_DAYS: "90d" }),
+    (e) => e instanceof ConfigError && e.setting === "BEACON_RAW_RETENTION_DAYS",
+  );
+  assert.throws(
+    () => defineConfig(configFromEnv({ BEACON_RAW_RETENTION_DAYS: "0" })),
+    /rawRetentionDays/,
+  );
+});

@@ -79,6 +79,11 @@ export interface BeaconConfig {
    * every hour (`analytics.run_hourly_rollup()`), so today's reads cost only the open hour.
    */
   hourlyRollup: boolean;
+  /**
+   * Days raw events are kept (stored in the database at start as `raw_retention_days`, which
+   * the nightly maintenance honours, under pg_cron too); unset: the stored value stays.
+   */
+  rawRetentionDays?: number;
   /** The superuser to create on the very first start (local accounts only). */
   admin?: { email: string; password: string };
   /** Where the built island bundles are served from. */
@@ -117,6 +122,8 @@ export interface BeaconConfigInput {
   nightly?: "auto" | "always" | "never";
   /** Roll up ended hours too, when Beacon runs the nightly job itself. @default {true} */
   hourlyRollup?: boolean;
+  /** Days raw events are kept. @default {what the database holds: for ever unless set} */
+  rawRetentionDays?: number;
   /**
    * The superuser to create on the very first start.
    * @default {admin@localhost with a generated password, printed once}
@@ -261,6 +268,10 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     names.add(plugin.name);
   }
   if (input.ingestKey !== undefined) checkIngestKey("ingestKey", input.ingestKey);
+  const days = input.rawRetentionDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
+    throw new ConfigError("rawRetentionDays", "must be a whole number of days from 1 to 36500");
+  }
   const auth = input.auth ?? { mode: "local" };
   if (auth.mode === "supabase" && !auth.jwksUrl && !auth.jwtSecret) {
     throw new ConfigError(
@@ -285,6 +296,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     forwarder,
     nightly: input.nightly ?? "auto",
     hourlyRollup: input.hourlyRollup ?? true,
+    rawRetentionDays: days,
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
     trustedProxies,

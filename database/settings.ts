@@ -8,6 +8,22 @@
 import type { Queryable } from "./mod.ts";
 
 /**
+ * Stores a setting's value, replacing the stored one (for values given by the environment
+ * that the database itself reads, e.g. `raw_retention_days`).
+ *
+ * @param db The database.
+ * @param key The setting's name.
+ * @param value The value.
+ */
+export async function putSetting(db: Queryable, key: string, value: string): Promise<void> {
+  await db.query(
+    `insert into beacon.settings (key, value) values ($1, $2)
+     on conflict (key) do update set value = excluded.value`,
+    [key, value],
+  );
+}
+
+/**
  * Returns the stored value of a setting, storing `generate()`'s value first when there is
  * none (concurrent starts agree on one value).
  *
