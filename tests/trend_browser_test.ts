@@ -6,6 +6,7 @@
  * property from the page.
  */
 import assert from "node:assert/strict";
+import { buildIslands } from "../hydration/build.ts";
 import { startTestBeacon } from "./support/beacon.ts";
 import { launchChromium, missingChromium, skipWithoutChromium } from "./support/browser.ts";
 
@@ -20,9 +21,13 @@ Deno.test({
   name: "the trends page in Chromium: a formula with a breakdown charts what the SQL answers",
   ignore: skipWithoutChromium(missing),
   async fn(t) {
+    // Its own build: a clean checkout has no bundles until someone builds them.
+    const islandsDir = await Deno.makeTempDir({ prefix: "beacon-e2e-trends-" });
+    await buildIslands({ outDir: islandsDir });
     const beacon = await startTestBeacon({
       seedDemoData: true,
       ingestKey: "bk_e2e_ingest_key_0123456789",
+      islandsDir,
     });
     const browser = await launchChromium();
     try {
@@ -132,6 +137,7 @@ Deno.test({
     } finally {
       await browser.close();
       await beacon.shutdown();
+      await Deno.remove(islandsDir, { recursive: true }).catch(() => {});
     }
   },
 });
