@@ -41,7 +41,7 @@ export function makeEvents(n: number) {
 async function copyRate(url: string, events: ReturnType<typeof makeEvents>): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    await sql`truncate public.events`;
+    await sql`truncate public.events, private.event_ids`;
     const lines = events.map((e) =>
       [
         e.uuid,
@@ -67,7 +67,7 @@ async function copyRate(url: string, events: ReturnType<typeof makeEvents>): Pro
       writer.end();
     });
     const seconds = (performance.now() - started) / 1000;
-    await sql`truncate public.events`;
+    await sql`truncate public.events, private.event_ids`;
     return events.length / seconds;
   } finally {
     await sql.end();
@@ -155,7 +155,7 @@ export async function benchIngestion(
       copy.push(await copyRate(target.dbUrl, events));
       http.push(await httpRate(target.beaconUrl, target.ingestKey, events, batch));
       const sql = postgres(target.dbUrl, { max: 1, onnotice: () => {} });
-      await sql`truncate public.events`;
+      await sql`truncate public.events, private.event_ids`;
       await sql.end();
     }
     const eventsPerSecond = median(http);
@@ -223,7 +223,7 @@ export async function benchSupabaseJsInserts(
         });
       }
       rates.push(n / ((performance.now() - started) / 1000));
-      await sql`truncate public.events`;
+      await sql`truncate public.events, private.event_ids`;
     }
   } finally {
     await sql.end();
