@@ -246,8 +246,16 @@ async function commitMeasured(): Promise<string> {
 
 if (import.meta.main) {
   const started = performance.now();
-  const log = (line: string) =>
+  const results: Record<string, unknown> = {};
+  // Each section's start also saves what the run has measured so far, so a run that fails late
+  // (at 10 M events it takes over an hour) still leaves its figures in results.partial.json.
+  const log = (line: string) => {
     console.error(`[bench ${Math.round((performance.now() - started) / 1000)}s] ${line}`);
+    Deno.writeTextFileSync(
+      new URL("./results.partial.json", import.meta.url),
+      JSON.stringify(results, null, 2) + "\n",
+    );
+  };
   const { pg, db } = await startOwnMigratedPostgres15({
     settings: {
       fsync: "on",
@@ -258,7 +266,6 @@ if (import.meta.main) {
       max_parallel_workers_per_gather: "2",
     },
   });
-  const results: Record<string, unknown> = {};
   try {
     const info = await machine(db);
     results.machine = info;
