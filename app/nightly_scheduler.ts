@@ -1,7 +1,8 @@
 /**
  * Beacon's own nightly job, for databases without pg_cron (the embedded one): runs
  * `analytics.run_daily_aggregation()` at start and every day at 02:00 UTC, and (unless
- * turned off) `analytics.run_hourly_rollup()` at five past every hour, as pg_cron does.
+ * turned off) `analytics.run_hourly_rollup()` at five past every hour, as pg_cron does;
+ * after each, `beacon.refresh_revenue_report()` (pg_cron runs it at a quarter past).
  *
  * @module
  */
@@ -92,6 +93,7 @@ export function startNightlyScheduler(
           "select beacon.maintain_raw_events() as done",
         );
         log.info("raw event maintenance done", { result: done });
+        await refreshRevenueReport();
         return days;
       } catch (error) {
         log.error("nightly aggregation failed", { error });
@@ -101,6 +103,13 @@ export function startNightlyScheduler(
       }
     })();
     return running;
+  };
+  // The revenue reports' kept days, recomputed when subscriptions or rates changed.
+  const refreshRevenueReport = async () => {
+    const [{ done }] = await db.query<{ done: unknown }>(
+      "select beacon.refresh_revenue_report() as done",
+    );
+    log.info("revenue report refresh done", { result: done });
   };
   const runHourlyNow = () => {
     runningHourly ??= (async () => {
@@ -113,6 +122,7 @@ export function startNightlyScheduler(
           hours_rolled_up: hours,
           duration_ms: Math.round(performance.now() - started),
         });
+        await refreshRevenueReport();
         return hours;
       } catch (error) {
         log.error("hourly rollup failed", { error });

@@ -38,13 +38,16 @@ Deno.test("the hourly rollup runs at five past the next hour (UTC)", () => {
   assert.equal(at("2026-12-31T23:59:30Z"), 5.5);
 });
 
-Deno.test("the scheduler runs the nightly job at start and the hourly rollup on its tick", async () => {
+Deno.test("the scheduler runs the nightly job at start, the hourly rollup and the revenue refresh on its tick", async () => {
   const asked: string[] = [];
   const scheduler = startNightlyScheduler(recordingDatabase(asked), silentLogger);
   try {
     assert.equal(await scheduler.runHourlyNow(), 3);
     assert.ok(asked.some((sql) => sql.includes("analytics.run_daily_aggregation()")));
     assert.ok(asked.some((sql) => sql.includes("analytics.run_hourly_rollup()")));
+    // The revenue reports' kept days follow the hourly rollup.
+    const hourly = asked.findIndex((sql) => sql.includes("analytics.run_hourly_rollup()"));
+    assert.ok(asked.slice(hourly).some((sql) => sql.includes("beacon.refresh_revenue_report()")));
   } finally {
     await scheduler.stop();
   }

@@ -172,11 +172,22 @@ async function scenario(db: Database) {
   const data = generateRevenueData({ seed: 20261127, now, customers: 300 });
   await insertRevenueData(db, data);
   const q = await asSuperuser(db);
+  // Computed live (nothing kept yet), then from the kept days.
+  assert.equal(await keptIsRead(db), false, "nothing kept before the first refresh");
   await compare(q, data, now, "USD");
-  // Another reporting currency: rates become relative to EUR (the USD row now counts).
+  await refresh(db, true);
+  assert.equal(await keptIsRead(db), true, "the refresh keeps the days");
+  await compare(q, data, now, "USD");
+  // Another reporting currency: rates become relative to EUR (the USD row now counts). The
+  // write makes the kept days stale: the reports compute live until the next refresh.
   await db.query(`update analytics.revenue_settings set reporting_currency = 'EUR'`);
+  assert.equal(await keptIsRead(db), false, "a settings write makes the kept days stale");
+  await compare(q, data, now, "EUR");
+  await refresh(db, true);
   await compare(q, data, now, "EUR");
   await db.query(`update analytics.revenue_settings set reporting_currency = 'USD'`);
+  await refresh(db, true);
+  await aSubscriptionShowsAtOnce(db, q);
   // summary() still counts USD subscriptions only, in USD.
   const [s] = await q(`select mrr_estimate_usd from analytics.summary()`);
   const usd = data.subscriptions.filter((x) =>
@@ -185,6 +196,59 @@ async function scenario(db: Database) {
     (x.canceledAt === null || x.canceledAt >= now)
   ).reduce((t, x) => t + (x.billingInterval === "year" ? x.amountCents / 12 : x.amountCents), 0);
   assert.ok(Math.abs(Number(s.mrr_estimate_usd) - usd / 100) < 0.011, "summary's USD MRR");
+}
+
+/** Whether the revenue reports would read the kept days for the last 12 months now. */
+async function keptIsRead(db: Database): Promise<boolean> {
+  const [{ kept }] = await db.query<{ kept: boolean }>(
+    `select exists (select 1 from private.revenue_days_state st
+                     where st.first_day <= current_date - 366 and st.last_day >= current_date
+                       and st.change_seen = (select last_value from private.revenue_changes)) as kept`,
+  );
+  return kept;
+}
+
+/** Runs the hourly refresh of the kept days; returns whether it recomputed them. */
+async function refresh(db: Database, expectRecompute: boolean): Promise<void> {
+  const [{ done }] = await db.query<{ done: string | { refreshed: boolean } }>(
+    "select beacon.refresh_revenue_report() as done",
+  );
+  const result = typeof done === "string" ? JSON.parse(done) : done;
+  assert.equal(result.refreshed, expectRecompute, "refreshed when (and only when) stale");
+}
+
+/**
+ * After a refresh, a new paying subscription (and an exchange-rate write) shows in today's
+ * MRR at once, not at the next refresh; a second refresh with nothing changed does nothing.
+ */
+async function aSubscriptionShowsAtOnce(
+  db: Database,
+  q: (sql: string, p?: unknown[]) => Promise<Row[]>,
+) {
+  await refresh(db, false);
+  const today =
+    `select mrr::float8 as mrr from analytics.mrr_movements(current_date, current_date)`;
+  const [before] = await q(today);
+  const [{ id }] = await db.query<{ id: string }>(
+    `select beacon.create_user('payer-' || gen_random_uuid() || '@revenue.test', 'password-123')::text as id`,
+  );
+  await db.query(
+    `insert into public.subscriptions (user_id, plan, status, amount_cents, currency, started_at)
+     values ($1, 'pro', 'active', 12345, 'USD', now() - interval '2 days')`,
+    [id],
+  );
+  const [after] = await q(today);
+  assert.ok(
+    Math.abs(Number(after.mrr) - Number(before.mrr) - 123.45) < 0.001,
+    `today's MRR grows by the new subscription at once (${before.mrr} -> ${after.mrr})`,
+  );
+  await refresh(db, true);
+  const [kept] = await q(today);
+  assert.equal(Number(kept.mrr), Number(after.mrr), "the kept days agree after the refresh");
+  await db.query(`delete from public.subscriptions where user_id = $1`, [id]);
+  const [gone] = await q(today);
+  assert.equal(Number(gone.mrr), Number(before.mrr), "a delete shows at once too");
+  await refresh(db, true);
 }
 
 async function badArguments(db: Database) {
