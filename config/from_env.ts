@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { matomo } from "../plugins/matomo.ts";
 import { posthog } from "../plugins/posthog.ts";
 import { webhook } from "../plugins/webhook.ts";
 import {
@@ -32,7 +33,8 @@ function url(setting: string, value: string): string {
  * `BEACON_SEED` (`true`/`false`; default: true when embedded), `BEACON_INGEST_KEY`
  * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
- * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
+ * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `MATOMO_URL`, `MATOMO_SITE_ID`,
+ * `MATOMO_TOKEN_AUTH`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
  * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none),
  * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds).
  *
@@ -166,6 +168,36 @@ export function configFromEnv(
       webhook({
         url: url("BEACON_WEBHOOK_URL", webhookUrl),
         secret: webhookSecret,
+      }),
+    );
+  }
+  const matomoUrl = get("MATOMO_URL");
+  const matomoSite = get("MATOMO_SITE_ID");
+  const matomoToken = get("MATOMO_TOKEN_AUTH");
+  if (matomoUrl || matomoSite || matomoToken) {
+    if (!matomoUrl) {
+      throw new ConfigError(
+        "MATOMO_URL",
+        "is required when MATOMO_SITE_ID or MATOMO_TOKEN_AUTH is set",
+      );
+    }
+    if (!matomoSite || !/^[1-9][0-9]{0,9}$/.test(matomoSite)) {
+      throw new ConfigError(
+        "MATOMO_SITE_ID",
+        "must be the site's id in Matomo (a positive number) when MATOMO_URL is set",
+      );
+    }
+    if (!matomoToken) {
+      throw new ConfigError(
+        "MATOMO_TOKEN_AUTH",
+        "is required when MATOMO_URL is set (a token with write access to the site: Matomo needs it for events more than a day old)",
+      );
+    }
+    input.plugins!.push(
+      matomo({
+        url: url("MATOMO_URL", matomoUrl),
+        siteId: Number(matomoSite),
+        tokenAuth: matomoToken,
       }),
     );
   }

@@ -56,6 +56,43 @@ Deno.test("PostHog and webhook plugins are on when their settings are", () => {
   );
 });
 
+Deno.test("the Matomo plugin is on when MATOMO_URL is set, with its site id and token", () => {
+  const config = defineConfig(configFromEnv({
+    MATOMO_URL: "https://matomo.example.com/",
+    MATOMO_SITE_ID: "3",
+    MATOMO_TOKEN_AUTH: "0123456789abcdef0123456789abcdef",
+  }));
+  assert.deepEqual(config.plugins.map((p) => p.name), ["matomo"]);
+  assert.deepEqual(defineConfig(configFromEnv({})).plugins, [], "off unless set");
+  assert.throws(() => configFromEnv({ MATOMO_SITE_ID: "3" }), /MATOMO_URL/);
+  assert.throws(
+    () => configFromEnv({ MATOMO_URL: "https://m.example.com", MATOMO_TOKEN_AUTH: "t" }),
+    /MATOMO_SITE_ID/,
+  );
+  assert.throws(
+    () =>
+      configFromEnv({
+        MATOMO_URL: "https://m.example.com",
+        MATOMO_SITE_ID: "x1",
+        MATOMO_TOKEN_AUTH: "t",
+      }),
+    /MATOMO_SITE_ID/,
+  );
+  assert.throws(
+    () => configFromEnv({ MATOMO_URL: "https://m.example.com", MATOMO_SITE_ID: "1" }),
+    /MATOMO_TOKEN_AUTH/,
+  );
+  assert.throws(
+    () =>
+      configFromEnv({
+        MATOMO_URL: "matomo.example.com",
+        MATOMO_SITE_ID: "1",
+        MATOMO_TOKEN_AUTH: "t",
+      }),
+    /MATOMO_URL/,
+  );
+});
+
 Deno.test("Supabase settings select Supabase sign-in, JWKS by default", () => {
   const jwks = defineConfig(configFromEnv({ SUPABASE_URL: "https://abc.supabase.co" }));
   assert.deepEqual(jwks.auth, {
