@@ -63,6 +63,17 @@ export async function readMetrics(tx: Queryable) {
     .sort((a, b) => order.indexOf(a.metric) - order.indexOf(b.metric));
 }
 
+/**
+ * The first UTC day whose raw events are kept (the raw-event retention's horizon), or null
+ * when raw events are kept for ever.
+ */
+export async function readRawEventsKeptFrom(tx: Queryable): Promise<string | null> {
+  const [{ day }] = await tx.query<{ day: string | null }>(
+    "select analytics.raw_events_kept_from()::text as day",
+  );
+  return day;
+}
+
 /** The summary now, and as it stood the day before `from`. */
 export async function readSummary(
   tx: Queryable,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RollupsOnlyNotice } from "./RollupsOnlyNotice.tsx";
 import { LocalTime } from "./Layout.tsx";
 
 /** The explorer's filters, as given in the address (null when not set). */
@@ -45,6 +46,8 @@ export interface EventExplorerProps {
   newestHref: string | null;
   /** The next (older) page; null when no older event matches. */
   olderHref: string | null;
+  /** First UTC day whose raw events are kept (raw-event retention); null: all are. */
+  keptFrom?: string | null;
 }
 
 /** The event explorer's page body. */
@@ -86,8 +89,26 @@ export function EventExplorer(props: EventExplorerProps) {
           Download these events as CSV
         </a>
       </p>
+      {!(f.to && props.keptFrom && f.to < props.keptFrom) && (
+        <RollupsOnlyNotice
+          from={f.from}
+          to={f.to}
+          keptFrom={props.keptFrom ?? null}
+          rawPart="The explorer lists only the events still kept."
+        />
+      )}
       <section class="card events" aria-label="Events">
-        {props.events.length === 0
+        {props.events.length === 0 && props.keptFrom && f.to && f.to < props.keptFrom
+          ? (
+            <p data-rollups-only="all">
+              Raw events before <span class="date">{props.keptFrom}</span>{" "}
+              (UTC) are no longer kept (BEACON_RAW_RETENTION_DAYS), so none of this range's can be
+              listed. Its days are still counted on the{" "}
+              <a href={`/analytics?from=${f.from ?? f.to}&to=${f.to}`}>dashboard</a>, from the
+              rollups.
+            </p>
+          )
+          : props.events.length === 0
           ? (
             <p>
               No events match. {f.type || f.userId || f.anonymousId || f.from || f.to

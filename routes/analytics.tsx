@@ -14,6 +14,7 @@ import { BadAddress } from "../components/BadAddress.tsx";
 import { EventExplorer } from "../components/EventExplorer.tsx";
 import { FirstEventGuide } from "../components/FirstEventGuide.tsx";
 import { KpiCards } from "../components/KpiCards.tsx";
+import { RollupsOnlyNotice } from "../components/RollupsOnlyNotice.tsx";
 import { TopEventTypes } from "../components/TopEventTypes.tsx";
 import type { ChartSelection, RefusedParameter } from "../components/chart/types.ts";
 import { sendPage } from "./_page.ts";
@@ -26,6 +27,7 @@ import {
   readBreakdown,
   readEventsPage,
   readMetrics,
+  readRawEventsKeptFrom,
   readSeries,
   readSummary,
 } from "../analytics/reads.ts";
@@ -123,6 +125,7 @@ pages.get("/analytics", async (c) => {
         ),
       ];
       return {
+        keptFrom: await readRawEventsKeptFrom(tx),
         metrics,
         selection,
         refused,
@@ -148,6 +151,12 @@ pages.get("/analytics", async (c) => {
             (UTC). Days are UTC days.
           </p>
           {!data.hasEvents && <FirstEventGuide />}
+          <RollupsOnlyNotice
+            from={selection.from}
+            to={selection.to}
+            keptFrom={data.keptFrom}
+            rawPart="The top event types count raw events, so they leave those days out."
+          />
           <KpiCards
             current={summary.current}
             previous={summary.previous}
@@ -179,7 +188,8 @@ pages.get("/analytics/events", async (c) => {
     const data = await asViewer(c, async (tx) => {
       const page = await readEventsPage(tx, filters);
       const types = await readBreakdown(tx, addDays(todayUtc(), -89), todayUtc(), 100);
-      return { page, types: types.map((t) => t.eventType).sort() };
+      const keptFrom = await readRawEventsKeptFrom(tx);
+      return { page, types: types.map((t) => t.eventType).sort(), keptFrom };
     });
     return sendPage(
       c,
@@ -191,6 +201,7 @@ pages.get("/analytics/events", async (c) => {
           filters={filters}
           types={data.types}
           events={data.page.events}
+          keptFrom={data.keptFrom}
           csvHref={`/api/v1/analytics/events.csv?${filterQuery(filters)}`}
           newestHref={filters.before ? `/analytics/events?${filterQuery(filters)}` : null}
           olderHref={data.page.next

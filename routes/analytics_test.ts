@@ -117,3 +117,30 @@ Deno.test("the 403 page offers no links to pages the viewer cannot open", async 
   assert.doesNotMatch(html, /href="\/analytics(\/events)?"/);
   assert.match(html, /Sign out/);
 });
+
+Deno.test("with a raw-event retention, the dashboard and the explorer say which days are rollups only", async () => {
+  const today = todayUtc();
+  await t.db.query(
+    `insert into beacon.settings (key, value) values ('raw_retention_days', '30')
+     on conflict (key) do update set value = excluded.value`,
+  );
+  try {
+    const keptFrom = addDays(today, -30);
+    const dashboard = await (await page(`/analytics?from=${addDays(today, -59)}&to=${today}`))
+      .text();
+    assert.match(dashboard, /data-rollups-only="part"/);
+    assert.match(dashboard, new RegExp(`Rollups only before ${keptFrom}`));
+    const inside = await (await page(`/analytics?from=${addDays(today, -6)}&to=${today}`)).text();
+    assert.doesNotMatch(inside, /data-rollups-only/, "a range inside the retention has no notice");
+    const old = await (
+      await page(`/analytics/events?from=${addDays(today, -50)}&to=${addDays(today, -40)}`)
+    ).text();
+    assert.match(old, /data-rollups-only="all"/);
+    assert.match(old, /none of this range(&#39;|')s can be\s+listed/);
+    assert.doesNotMatch(old, /No events match/, "not an empty table that looks like no events");
+  } finally {
+    await t.db.query("delete from beacon.settings where key = 'raw_retention_days'");
+  }
+  const none = await (await page(`/analytics?from=${addDays(today, -59)}&to=${today}`)).text();
+  assert.doesNotMatch(none, /data-rollups-only/, "no retention: no notice");
+});

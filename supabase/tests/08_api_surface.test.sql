@@ -14,7 +14,7 @@ select is(
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
                              'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
                              'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend',
-                             'run_hourly_rollup'])
+                             'run_hourly_rollup', 'raw_events_kept_from'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -74,7 +74,7 @@ select is(
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
         'open_day_metrics', 'page_bits', 'paid_from', 'paying_subscriptions', 'period_index',
-        'person_bits', 'reporting_currency', 'revenue_days_for', 'revenue_engine', 'signups_not_rolled_up',
+        'person_bits', 'raw_retention_horizon', 'reporting_currency', 'revenue_days_for', 'revenue_engine', 'signups_not_rolled_up',
         'summary_numbers', 'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days',
         'window_active_users', 'zero_page'],
   'signed-in users can execute only the helpers the read functions run as them');
