@@ -148,6 +148,14 @@ function cases(now: number): Array<[string, TrendDefinition]> {
       breakdown_top: 4,
       compare: true,
     }],
+    ["hours, event totals (from the hourly rollup once it ran), compare, formula", {
+      series: [{ event: "a" }, { event: null }],
+      from: back(2),
+      to: back(0),
+      bucket: "hour",
+      compare: true,
+      formula: "A / B",
+    }],
     ["months, five series, nested breakdown", {
       series: [
         { event: "a", filters: [{ property: "plan", op: "contains", value: "PRO" }] },
@@ -283,6 +291,45 @@ async function checkRefusals(db: Database, label: string) {
   }
 }
 
+/**
+ * Once the hourly rollup ran, hour buckets of event totals equal the model still, and the
+ * closed hours come from analytics.hourly_events (a change there shows in the answer).
+ */
+async function hourBucketsFromTheHourlyRollup(db: Database, now: number, label: string) {
+  await db.query("select analytics.run_hourly_rollup()");
+  const [{ closed }] = await db.query<{ closed: number }>(
+    "select count(*)::int as closed from analytics.closed_hours",
+  );
+  assert.ok(closed > 24, `${label}: the hourly rollup closed the past hours`);
+  await checkAgainstModel(db, now, `${label} (hourly rollup)`);
+  const def = JSON.stringify({
+    series: [{ event: "a" }],
+    from: utcDay(now - 2 * DAY_MS),
+    bucket: "hour",
+  });
+  const sum = async () =>
+    Number(
+      (await db.query<{ s: string }>(
+        "select sum(value)::text as s from analytics.trend($1::text::jsonb)",
+        [def],
+      ))[0].s,
+    );
+  const before = await sum();
+  const where = `event_type = 'a' and hour = (select max(h.hour) from analytics.hourly_events h
+                  where h.event_type = 'a' and h.hour >= now() - interval '2 days')`;
+  const [{ n }] = await db.query<{ n: number }>(
+    `select count(*)::int as n from analytics.hourly_events where ${where}`,
+  );
+  assert.equal(n, 1, `${label}: an hour of a's events is rolled up`);
+  await db.query(`update analytics.hourly_events set events = events + 1000 where ${where}`);
+  assert.equal(
+    await sum(),
+    before + 1000,
+    `${label}: analytics.hourly_events answers closed hours`,
+  );
+  await db.query(`update analytics.hourly_events set events = events - 1000 where ${where}`);
+}
+
 async function run(db: Database, seed: number, label: string) {
   const now = Date.now();
   await load(db, generate(seed, now));
@@ -330,16 +377,19 @@ async function run(db: Database, seed: number, label: string) {
     ] as const
   ) {
     const before = await sum(breakdown);
-    const change = (n: number) =>
-      db.query(
-        `update ${table} set ${table.endsWith("metrics") ? "value = value" : "events = events"} + $1
-          where ${where} and day = $2::date and ctid = (select min(ctid) from ${table} where ${where} and day = $2::date)`,
-        [n, day],
-      );
-    await change(1000);
+    const column = table.endsWith("metrics") ? "value" : "events";
+    // One row changed, and the same row changed back (found again by its new ctid).
+    const [{ at }] = await db.query<{ at: string }>(
+      `update ${table} set ${column} = ${column} + 1000
+        where ${where} and day = $1::date and ctid = (select min(ctid) from ${table} where ${where} and day = $1::date)
+       returning ctid::text as at`,
+      [day],
+    );
     assert.equal(await sum(breakdown), before + 1000, `${label}: ${table} answers closed days`);
-    await change(-1000);
+    await db.query(`update ${table} set ${column} = ${column} - 1000 where ctid = $1::tid`, [at]);
+    assert.equal(await sum(breakdown), before, `${label}: ${table} back as it was`);
   }
+  await hourBucketsFromTheHourlyRollup(db, now, label);
   await db.query(`delete from analytics.tracked_properties where property = $1`, [HOSTILE]);
   const gone = await db.query<{ n: number }>(
     "select count(*)::int as n from analytics.property_days where property = $1",
