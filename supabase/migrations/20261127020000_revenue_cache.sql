@@ -19,6 +19,9 @@
 --   its hourly rollup) and nightly. It takes SHARE locks on the three tables first, so no
 --   write is in flight while it reads the sequence and the data (writers wait for it, about
 --   a second at 30,000 subscriptions, once an hour at most when something changed).
+-- * private.revenue_trials keeps each customer's first trial and first payment after it,
+--   which analytics.trial_conversion reads under the same rule (it compares them with now()
+--   itself, so the kept rows never depend on the clock).
 -- * private.revenue_days_for(from_day, to_day) answers as private.revenue_engine does: from
 --   the copy when it is current, covers [from_day - 1, to_day] and the caller may see every
 --   subscription (superusers, analysts, service_role: the engine's own rule); otherwise
@@ -82,6 +85,22 @@ create policy revenue_days_state_read on private.revenue_days_state for select
   to authenticated, service_role, analyst
   using (true);
 
+create table private.revenue_trials (
+  user_id uuid primary key,
+  trial_start timestamptz not null,
+  trial_end timestamptz not null,
+  trial_canceled timestamptz,
+  paid_at timestamptz
+);
+comment on table private.revenue_trials is
+  'Beacon: per customer with a trial, their FIRST trial (start, end, cancel) and the first instant they paid a positive amount at or after its start (any row, whenever: analytics.trial_conversion keeps it only when it is not after now), kept with private.revenue_days and current under the same rule. Written only by beacon.refresh_revenue_report().';
+alter table private.revenue_trials enable row level security;
+revoke all on table private.revenue_trials from public, anon, authenticated, service_role, analyst;
+grant select on table private.revenue_trials to authenticated, service_role, analyst;
+create policy revenue_trials_read on private.revenue_trials for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()));
+
 -- ---------------------------------------------------------------------------------------
 -- Every write to what the engine reads makes the kept copy stale.
 -- ---------------------------------------------------------------------------------------
@@ -141,6 +160,18 @@ begin
   insert into private.revenue_days
   select * from private.revenue_engine(today - 1100, today + 31);
   get diagnostics n = row_count;
+  delete from private.revenue_trials;
+  insert into private.revenue_trials (user_id, trial_start, trial_end, trial_canceled, paid_at)
+  select ft.user_id, ft.started_at, ft.trial_ends_at, ft.canceled_at,
+         (select min(private.paid_from(s.started_at, s.trial_ends_at))
+            from public.subscriptions s
+           where s.user_id = ft.user_id and s.status <> 'trialing' and s.amount_cents > 0
+             and private.paid_from(s.started_at, s.trial_ends_at) >= ft.started_at
+             and (s.canceled_at is null or s.canceled_at > private.paid_from(s.started_at, s.trial_ends_at)))
+    from (select distinct on (s.user_id) s.user_id, s.started_at, s.trial_ends_at, s.canceled_at
+            from public.subscriptions s
+           where s.trial_ends_at > s.started_at
+           order by s.user_id, s.started_at, s.trial_ends_at) ft;
   delete from private.revenue_days_state;
   insert into private.revenue_days_state (first_day, last_day, change_seen, refresh_ms)
   values (today - 1101, today + 31, seen, (extract(epoch from clock_timestamp() - started) * 1000)::integer);
@@ -149,7 +180,7 @@ begin
 end
 $$;
 comment on function beacon.refresh_revenue_report(boolean) is
-  'Recomputes private.revenue_days (the revenue engine''s days from 1,101 days ago to 31 days ahead, every subscription) when a write made it stale, it no longer reaches today + 31 days, or force. Hourly and nightly; takes SHARE locks on subscriptions, exchange_rates and revenue_settings while it runs. Returns what it did.';
+  'Recomputes private.revenue_days (the revenue engine''s days from 1,101 days ago to 31 days ahead, every subscription) and private.revenue_trials when a write made it stale, it no longer reaches today + 31 days, or force. Hourly and nightly; takes SHARE locks on subscriptions, exchange_rates and revenue_settings while it runs. Returns what it did.';
 revoke all on function beacon.refresh_revenue_report(boolean) from public, anon, authenticated, service_role, analyst;
 
 -- ---------------------------------------------------------------------------------------
@@ -297,6 +328,87 @@ begin
     left join m on m.month = mo.month
     left join churned ch on ch.month = mo.month
    order by mo.month;
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- analytics.trial_conversion: the kept trials when current (same signature and results)
+-- ---------------------------------------------------------------------------------------
+create or replace function analytics.trial_conversion(from_month date, to_month date)
+returns table (
+  cohort_month date,
+  trials bigint,
+  converted bigint,
+  converted_in_trial bigint,
+  converted_late bigint,
+  still_trialing bigint,
+  conversion_rate numeric,
+  median_days_to_convert numeric
+)
+language plpgsql
+stable
+set search_path = ''
+set jit = off
+as $$
+#variable_conflict use_column
+declare
+  first_month date := date_trunc('month', from_month)::date;
+  last_month date := date_trunc('month', to_month)::date;
+  kept boolean;
+begin
+  perform private.check_revenue_range('analytics.trial_conversion', 'from_month', from_month, 'to_month', to_month, 1100);
+  kept := exists (select 1 from private.revenue_days_state st
+                   where st.change_seen = (select s.last_value from private.revenue_changes s))
+          and (current_user <> 'authenticated' or (select private.is_superuser()));
+  return query
+  with vis as materialized (
+    select s.user_id, s.status, s.amount_cents, s.started_at, s.trial_ends_at, s.canceled_at,
+           private.paid_from(s.started_at, s.trial_ends_at) as paid_at
+      from public.subscriptions s
+     where not kept and (current_user <> 'authenticated' or (select private.is_superuser()))
+  ),
+  first_trial as (
+    select distinct on (v.user_id) v.user_id, v.started_at as trial_start, v.trial_ends_at as trial_end,
+           v.canceled_at as trial_canceled
+      from vis v
+     where v.trial_ends_at > v.started_at
+     order by v.user_id, v.started_at, v.trial_ends_at
+  ),
+  first_paid as (
+    select ft.user_id, min(v.paid_at) as paid_at
+      from first_trial ft
+      join vis v on v.user_id = ft.user_id
+     where v.status <> 'trialing' and v.amount_cents > 0
+       and v.paid_at >= ft.trial_start and v.paid_at <= now()
+       and (v.canceled_at is null or v.canceled_at > v.paid_at)
+     group by ft.user_id
+  ),
+  cohorts as (
+    select date_trunc('month', ft.trial_start at time zone 'UTC')::date as month, ft.trial_start, ft.trial_end,
+           ft.trial_canceled, fp.paid_at
+      from first_trial ft left join first_paid fp on fp.user_id = ft.user_id
+    union all
+    -- Kept: the first payment at or after the trial start, if it is not after now (the
+    -- earliest one is after now exactly when none is before).
+    select date_trunc('month', t.trial_start at time zone 'UTC')::date, t.trial_start, t.trial_end,
+           t.trial_canceled, case when t.paid_at <= now() then t.paid_at end
+      from private.revenue_trials t
+     where kept
+  )
+  select g::date,
+         count(c.month),
+         count(c.paid_at),
+         count(c.paid_at) filter (where c.paid_at <= c.trial_end),
+         count(c.paid_at) filter (where c.paid_at > c.trial_end),
+         count(c.month) filter (where c.paid_at is null and c.trial_end > now()
+                                  and (c.trial_canceled is null or c.trial_canceled > now())),
+         round(100.0 * count(c.paid_at) / nullif(count(c.month), 0), 2),
+         round((percentile_cont(0.5) within group (
+                  order by extract(epoch from c.paid_at - c.trial_start) / 86400.0))::numeric, 1)
+    from generate_series(first_month::timestamp, last_month::timestamp, interval '1 month') g
+    left join cohorts c on c.month = g::date
+   group by g
+   order by g;
 end
 $$;
 
