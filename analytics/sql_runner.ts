@@ -28,7 +28,7 @@ export interface SqlLimits {
   statementTimeoutMs: number;
   /**
    * Embedded mode: the most a query's plan may cost (PostgreSQL's planner units); above it
-   * the query is refused before it runs. @default {250000}
+   * the query is refused before it runs. @default {20000}
    */
   embeddedMaxCost: number;
 }
@@ -38,7 +38,7 @@ export const DEFAULT_SQL_LIMITS: SqlLimits = {
   maxRows: 10_000,
   csvMaxRows: 1_000_000,
   statementTimeoutMs: 15_000,
-  embeddedMaxCost: 250_000,
+  embeddedMaxCost: 20_000,
 };
 
 /** One column of a result. */
