@@ -20,6 +20,8 @@ import personReportPages from "../routes/retention.tsx";
 import funnelPages from "../routes/funnels.tsx";
 import revenuePages from "../routes/revenue.tsx";
 import trendPages from "../routes/trends.tsx";
+import sqlApi from "../routes/api/sql.ts";
+import sqlPage from "../routes/sql.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
 import { islandAssets } from "../hydration/assets.ts";
 
@@ -59,6 +61,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/v1/analytics", trendApi);
   app.route("/api/v1/analytics", analyticsApi);
   app.route("/api/v1/analytics", personReportsApi);
+  app.route("/api/v1/sql", sqlApi);
+  app.route("/", sqlPage);
   app.route("/", login);
   app.route("/", funnelPages);
   app.route("/", revenuePages);

@@ -16,6 +16,7 @@ function recordingDatabase(asked: string[]): Database {
       return Promise.resolve([{ days: 0, hours: 3 }] as T[]);
     },
     exec: () => Promise.resolve(),
+    queryText: () => Promise.reject(new Error("not used")),
     transaction: () => Promise.reject(new Error("not used")),
     close: () => Promise.resolve(),
   } as Database;

@@ -27,6 +27,8 @@ export interface Viewer {
   claims: Claims;
   /** Whether the database says they are a superuser. */
   superuser: boolean;
+  /** Whether the database says they are an analyst (reads reports, no admin action). */
+  analyst?: boolean;
   /** The session cookie's secret, when signed in by cookie (not by bearer token). */
   sessionSecret?: string;
 }

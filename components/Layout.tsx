@@ -130,6 +130,12 @@ export function Layout(props: LayoutProps) {
                   >
                     Revenue
                   </a>
+                  <a
+                    href="/analytics/sql"
+                    aria-current={props.current === "sql" ? "page" : undefined}
+                  >
+                    SQL
+                  </a>
                 </>
               )}
             </nav>

@@ -10,6 +10,7 @@
 import type { DatabaseConfig } from "../database/mod.ts";
 import type { BeaconPlugin } from "../plugins/mod.ts";
 import type { ForwarderConfig } from "../plugins/forwarder.ts";
+import type { SqlLimits } from "../analytics/sql_runner.ts";
 import { parseAddressRange } from "../http/client_address.ts";
 
 export type { DatabaseConfig, ForwarderConfig };
@@ -67,6 +68,8 @@ export interface BeaconConfig {
   plugins: BeaconPlugin[];
   /** Request limits. */
   limits: Limits;
+  /** The SQL page's limits (rows shown, CSV rows, timeout, embedded cost). @default {DEFAULT_SQL_LIMITS} */
+  sqlLimits?: Partial<SqlLimits>;
   /** Plugin delivery. */
   forwarder: ForwarderConfig;
   /**

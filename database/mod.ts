@@ -10,6 +10,14 @@ export type DatabaseConfig =
   | { kind: "embedded"; dataDir: string }
   | { kind: "postgres"; url: string };
 
+/** A result as PostgreSQL's text output: the columns (name, type oid) and each value's text. */
+export interface TextResult {
+  /** The result's columns, in order (names may repeat). */
+  fields: { name: string; typeId: number }[];
+  /** Each row's values as PostgreSQL prints them (what psql shows), null for NULL. */
+  rows: (string | null)[][];
+}
+
 /** Something that runs SQL: a database or an open transaction. */
 export interface Queryable {
   /**
@@ -28,6 +36,13 @@ export interface Queryable {
    * @param script The SQL script.
    */
   exec(script: string): Promise<void>;
+  /**
+   * Runs one statement (extended protocol: a second statement is refused) and returns its
+   * columns and values as text, unparsed (the SQL page).
+   *
+   * @param text The SQL statement.
+   */
+  queryText(text: string): Promise<TextResult>;
 }
 
 /** A connection to Beacon's database. */

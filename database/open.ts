@@ -29,6 +29,7 @@ function releasingOnClose(db: Database, lock: DataDirLock): Database {
     kind: db.kind,
     query: <T>(text: string, params?: unknown[]) => db.query<T>(text, params),
     exec: (script: string) => db.exec(script),
+    queryText: (text: string) => db.queryText(text),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction(fn),
     async close() {
       try {

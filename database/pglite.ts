@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, types } from "@electric-sql/pglite";
 import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
-import type { Database, Queryable } from "./mod.ts";
+import type { Database, Queryable, TextResult } from "./mod.ts";
 import { DatabaseClosedError } from "./errors.ts";
 
 /** Options for {@linkcode openPglite}. */
@@ -29,6 +29,11 @@ async function guarded<T>(pg: PGlite, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Parsers that keep every value as PostgreSQL's text. */
+const TEXT_PARSERS = Object.fromEntries(
+  Object.keys(types.parsers).map((oid) => [oid, (value: string) => value]),
+);
+
 function wrap(pg: PGlite, db: Pick<PGlite, "query" | "exec">): Queryable {
   return {
     query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -37,6 +42,18 @@ function wrap(pg: PGlite, db: Pick<PGlite, "query" | "exec">): Queryable {
     exec(script: string): Promise<void> {
       return guarded(pg, async () => {
         await db.exec(script);
+      });
+    },
+    queryText(text: string): Promise<TextResult> {
+      return guarded(pg, async () => {
+        const result = await db.query<(string | null)[]>(text, [], {
+          rowMode: "array",
+          parsers: TEXT_PARSERS,
+        });
+        return {
+          fields: result.fields.map((f) => ({ name: f.name, typeId: f.dataTypeID })),
+          rows: result.rows,
+        };
       });
     },
   };
@@ -64,6 +81,7 @@ export async function openPglite(
     kind: "pglite",
     query: base.query,
     exec: base.exec,
+    queryText: base.queryText,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return guarded(pg, () => pg.transaction((tx) => fn(wrap(pg, tx))));
     },

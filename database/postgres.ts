@@ -5,7 +5,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { Database, Queryable } from "./mod.ts";
+import type { Database, Queryable, TextResult } from "./mod.ts";
 
 /** Options for {@linkcode openPostgres}. */
 export interface PostgresOptions {
@@ -33,6 +33,19 @@ function wrap(sql: any): Queryable {
     },
     async exec(script: string): Promise<void> {
       await sql.unsafe(script).simple();
+    },
+    async queryText(text: string): Promise<TextResult> {
+      const result = await sql.unsafe(text, []).raw();
+      const decoder = new TextDecoder();
+      return {
+        fields: (result.columns ?? []).map((c: { name: string; type: number }) => ({
+          name: c.name,
+          typeId: c.type,
+        })),
+        rows: [...result].map((row: (Uint8Array | null)[]) =>
+          row.map((v) => (v === null ? null : decoder.decode(v)))
+        ),
+      };
     },
   };
 }
@@ -65,6 +78,7 @@ export function openPostgres(
     kind: "postgres",
     query: base.query,
     exec: base.exec,
+    queryText: base.queryText,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return sql.begin((tx) => fn(wrap(tx))) as Promise<T>;
     },

@@ -12,8 +12,28 @@ import { sendPage } from "./_page.ts";
 import { Layout } from "../components/Layout.tsx";
 import { ApiError } from "../http/errors.ts";
 
-/** For pages: signed in as a superuser, or redirected / refused with a page. */
-export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
+/** Who passes a guard besides superusers. */
+export interface GuardOptions {
+  /**
+   * Analysts (profiles.is_analyst) pass for reads (GET, HEAD): `read`; for every method (the
+   * SQL page's queries and saved queries): `all`. Admin actions stay superusers'.
+   * @default {"read"}
+   */
+  analysts?: "read" | "all";
+}
+
+function admits(
+  viewer: { superuser: boolean; analyst?: boolean },
+  method: string,
+  options: GuardOptions,
+) {
+  if (viewer.superuser) return true;
+  if (!viewer.analyst) return false;
+  return (options.analysts ?? "read") === "all" || method === "GET" || method === "HEAD";
+}
+
+/** For pages: signed in as a superuser (or an analyst, to read), or redirected / refused with a page. */
+export function requireSuperuserPage(options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   return async function superuserPage(c, next) {
     const viewer = await currentViewer(c);
     if (!viewer) {
@@ -21,7 +41,7 @@ export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
     }
     c.set("viewer", viewer);
-    if (!viewer.superuser) {
+    if (!admits(viewer, c.req.method, options)) {
       return sendPage(
         c,
         <Layout
@@ -46,8 +66,8 @@ export function requireSuperuserPage(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** For the JSON API: 401 without a valid session or token, 403 for non-superusers. */
-export function requireSuperuserApi(): MiddlewareHandler<AppEnv> {
+/** For the JSON API: 401 without a valid session or token, 403 for non-superusers (analysts read). */
+export function requireSuperuserApi(options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   return async function superuserApi(c, next) {
     const viewer = await currentViewer(c);
     if (!viewer) {
@@ -57,8 +77,8 @@ export function requireSuperuserApi(): MiddlewareHandler<AppEnv> {
         "sign in first, or send Authorization: Bearer <access token>",
       );
     }
-    if (!viewer.superuser) {
-      throw new ApiError(403, "forbidden", "only superusers may read analytics");
+    if (!admits(viewer, c.req.method, options)) {
+      throw new ApiError(403, "forbidden", "only superusers and analysts may read analytics");
     }
     c.set("viewer", viewer);
     await next();

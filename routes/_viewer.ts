@@ -101,10 +101,18 @@ export async function currentViewer(c: Context<AppEnv>): Promise<Viewer | null> 
   const [row] = await actAsUser(
     db,
     claims,
-    (tx) => tx.query<{ superuser: boolean }>("select private.is_superuser() as superuser"),
+    (tx) =>
+      tx.query<{ superuser: boolean; analyst: boolean }>(
+        "select private.is_superuser() as superuser, private.is_analyst() as analyst",
+      ),
     { statementTimeoutMs: config.limits.statementTimeoutMs },
   );
-  return { claims, superuser: row.superuser === true, sessionSecret };
+  return {
+    claims,
+    superuser: row.superuser === true,
+    analyst: row.analyst === true,
+    sessionSecret,
+  };
 }
 
 /**

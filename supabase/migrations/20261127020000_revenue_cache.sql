@@ -66,7 +66,7 @@ grant select on table private.revenue_days to authenticated, service_role, analy
 -- superusers among them.
 create policy revenue_days_read on private.revenue_days for select
   to authenticated, service_role, analyst
-  using (current_user <> 'authenticated' or (select private.is_superuser()));
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
 
 create table private.revenue_days_state (
   singleton boolean primary key default true check (singleton),
@@ -99,7 +99,7 @@ revoke all on table private.revenue_trials from public, anon, authenticated, ser
 grant select on table private.revenue_trials to authenticated, service_role, analyst;
 create policy revenue_trials_read on private.revenue_trials for select
   to authenticated, service_role, analyst
-  using (current_user <> 'authenticated' or (select private.is_superuser()));
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
 
 -- ---------------------------------------------------------------------------------------
 -- Every write to what the engine reads makes the kept copy stale.
@@ -198,7 +198,7 @@ begin
          from private.revenue_days_state st
         where st.first_day <= from_day - 1 and st.last_day >= to_day
           and st.change_seen = (select s.last_value from private.revenue_changes s))
-     and (current_user <> 'authenticated' or (select private.is_superuser())) then
+     and (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst())) then
     return query select * from private.revenue_days d where d.day between from_day - 1 and to_day order by d.day;
   else
     return query select * from private.revenue_engine(from_day, to_day) e order by e.day;
@@ -359,13 +359,13 @@ begin
   perform private.check_revenue_range('analytics.trial_conversion', 'from_month', from_month, 'to_month', to_month, 1100);
   kept := exists (select 1 from private.revenue_days_state st
                    where st.change_seen = (select s.last_value from private.revenue_changes s))
-          and (current_user <> 'authenticated' or (select private.is_superuser()));
+          and (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
   return query
   with vis as materialized (
     select s.user_id, s.status, s.amount_cents, s.started_at, s.trial_ends_at, s.canceled_at,
            private.paid_from(s.started_at, s.trial_ends_at) as paid_at
       from public.subscriptions s
-     where not kept and (current_user <> 'authenticated' or (select private.is_superuser()))
+     where not kept and (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()))
   ),
   first_trial as (
     select distinct on (v.user_id) v.user_id, v.started_at as trial_start, v.trial_ends_at as trial_end,

@@ -14,7 +14,7 @@ select is(
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
                              'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
                              'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend',
-                             'run_hourly_rollup', 'raw_events_kept_from'])
+                             'run_hourly_rollup', 'raw_events_kept_from', 'sql_schema'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -30,7 +30,7 @@ select is(
                              'person_bits_through', 'exchange_rates', 'revenue_settings',
                              'tracked_properties', 'property_days', 'property_actor_days',
                              'closed_hours', 'hourly_events', 'hourly_user_activity',
-                             'hourly_day_users', 'hourly_day_totals', 'hourly_runs'])
+                             'hourly_day_users', 'hourly_day_totals', 'hourly_runs', 'saved_queries'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');
@@ -72,7 +72,7 @@ select is(
          order by 1),
   array['check_report_range', 'check_revenue_range', 'compute_day', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
-        'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_superuser',
+        'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_analyst', 'is_superuser',
         'open_day_metrics', 'page_bits', 'paid_from', 'paying_subscriptions', 'period_index',
         'person_bits', 'raw_retention_horizon', 'reporting_currency', 'revenue_days_for', 'revenue_engine', 'signups_not_rolled_up',
         'summary_numbers', 'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days',
