@@ -83,7 +83,7 @@ revoke all on table private.revenue_days_state from public, anon, authenticated,
 grant select on table private.revenue_days_state to authenticated, service_role, analyst;
 create policy revenue_days_state_read on private.revenue_days_state for select
   to authenticated, service_role, analyst
-  using (true);
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
 
 create table private.revenue_trials (
   user_id uuid primary key,
