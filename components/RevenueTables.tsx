@@ -188,8 +188,16 @@ export function TrialTable(props: { trials: TrialCohort[] }) {
 
 /** The exchange rates, each removable, and a form to add or replace one. */
 export function RatesSection(
-  props: { rates: ExchangeRate[]; currency: string; csrf: string; back: string },
+  props: {
+    rates: ExchangeRate[];
+    currency: string;
+    csrf: string;
+    back: string;
+    /** Whether the viewer may change the rates (superusers; analysts only read). */
+    canEdit?: boolean;
+  },
 ) {
+  const canEdit = props.canEdit ?? true;
   return (
     <section class="card" style="margin-top:12px" id="rates">
       <h2>
@@ -211,39 +219,43 @@ export function RatesSection(
               <td class="num">{r.rate}</td>
               <td class="date">{r.validFrom}</td>
               <td>
-                <form method="post" action="/analytics/revenue/rates">
-                  <input type="hidden" name="csrf" value={props.csrf} />
-                  <input type="hidden" name="back" value={props.back} />
-                  <input type="hidden" name="action" value="delete" />
-                  <input type="hidden" name="currency" value={r.currency} />
-                  <input type="hidden" name="valid_from" value={r.validFrom} />
-                  <button type="submit">Remove</button>
-                </form>
+                {canEdit && (
+                  <form method="post" action="/analytics/revenue/rates">
+                    <input type="hidden" name="csrf" value={props.csrf} />
+                    <input type="hidden" name="back" value={props.back} />
+                    <input type="hidden" name="action" value="delete" />
+                    <input type="hidden" name="currency" value={r.currency} />
+                    <input type="hidden" name="valid_from" value={r.validFrom} />
+                    <button type="submit">Remove</button>
+                  </form>
+                )}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <form
-        method="post"
-        action="/analytics/revenue/rates"
-        class="controls"
-        style="margin-top:12px"
-      >
-        <input type="hidden" name="csrf" value={props.csrf} />
-        <input type="hidden" name="back" value={props.back} />
-        <label>
-          Currency <input name="currency" required maxLength={3} placeholder="EUR" size={4} />
-        </label>
-        <label>
-          Rate to {props.currency}{" "}
-          <input name="rate" required inputMode="decimal" placeholder="1.08" />
-        </label>
-        <label>
-          Valid from <input type="date" name="valid_from" required />
-        </label>
-        <button class="primary" type="submit">Save rate</button>
-      </form>
+      {canEdit && (
+        <form
+          method="post"
+          action="/analytics/revenue/rates"
+          class="controls"
+          style="margin-top:12px"
+        >
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <input type="hidden" name="back" value={props.back} />
+          <label>
+            Currency <input name="currency" required maxLength={3} placeholder="EUR" size={4} />
+          </label>
+          <label>
+            Rate to {props.currency}{" "}
+            <input name="rate" required inputMode="decimal" placeholder="1.08" />
+          </label>
+          <label>
+            Valid from <input type="date" name="valid_from" required />
+          </label>
+          <button class="primary" type="submit">Save rate</button>
+        </form>
+      )}
       <p class="hint">
         Subscriptions in a currency with no rate yet are shown apart ("Without a rate"), in their
         own currency. Rates are also kept in SQL: <code>analytics.exchange_rates</code>.

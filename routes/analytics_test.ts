@@ -144,3 +144,23 @@ Deno.test("with a raw-event retention, the dashboard and the explorer say which 
   const none = await (await page(`/analytics?from=${addDays(today, -59)}&to=${today}`)).text();
   assert.doesNotMatch(none, /data-rollups-only/, "no retention: no notice");
 });
+
+Deno.test("analysts read the trends and revenue pages without the superusers' forms", async () => {
+  const ann = await createUser(t.db, "ann-analyst@pages.test", false);
+  await t.db.query("update public.profiles set is_analyst = true where id = $1", [ann]);
+  const as = async (who: string, path: string) => {
+    const res = await t.app.request(path, {
+      headers: { authorization: `Bearer ${await t.token(who)}` },
+    });
+    assert.equal(res.status, 200, `${path} as ${who === ann ? "the analyst" : "the superuser"}`);
+    return await res.text();
+  };
+  const edits = [
+    ["/analytics/trends", /action="\/analytics\/trends\/tracked"/],
+    ["/analytics/revenue", /action="\/analytics\/revenue\/rates"/],
+  ] as const;
+  for (const [path, form] of edits) {
+    assert.match(await as(sam, path), form, `a superuser edits on ${path}`);
+    assert.doesNotMatch(await as(ann, path), form, `an analyst gets no edit form on ${path}`);
+  }
+});

@@ -155,7 +155,13 @@ pages.get("/analytics/revenue", async (c) => {
               </p>
             </section>
           </div>
-          <RatesSection rates={rates} currency={cur} csrf={csrfToken(c)} back={q} />
+          <RatesSection
+            rates={rates}
+            currency={cur}
+            csrf={csrfToken(c)}
+            back={q}
+            canEdit={c.var.viewer.superuser}
+          />
         </>,
       ),
     );

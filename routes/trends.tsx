@@ -71,6 +71,8 @@ trends.get("/analytics/trends", async (c: Context<AppEnv>) => {
   }
   const claims = c.var.viewer.claims;
   const csrf = csrfToken(c);
+  // Analysts read the page; only superusers change what is tracked.
+  const canEdit = c.var.viewer.superuser;
   const back = definition ? `?${trendQuery(definition)}` : "";
   return sendPage(
     c,
@@ -106,30 +108,40 @@ trends.get("/analytics/trends", async (c: Context<AppEnv>) => {
         <ul id="tracked">
           {tracked.map((t) => (
             <li>
-              <form method="post" action="/analytics/trends/tracked" class="inline">
-                <code>{t.eventType}</code> · <code>{t.property}</code>
-                <input type="hidden" name="csrf" value={csrf} />
-                <input type="hidden" name="action" value="remove" />
-                <input type="hidden" name="event_type" value={t.eventType} />
-                <input type="hidden" name="property" value={t.property} />
-                <input type="hidden" name="back" value={back} />
-                <button type="submit">Remove</button>
-              </form>
+              {canEdit
+                ? (
+                  <form method="post" action="/analytics/trends/tracked" class="inline">
+                    <code>{t.eventType}</code> · <code>{t.property}</code>
+                    <input type="hidden" name="csrf" value={csrf} />
+                    <input type="hidden" name="action" value="remove" />
+                    <input type="hidden" name="event_type" value={t.eventType} />
+                    <input type="hidden" name="property" value={t.property} />
+                    <input type="hidden" name="back" value={back} />
+                    <button type="submit">Remove</button>
+                  </form>
+                )
+                : (
+                  <>
+                    <code>{t.eventType}</code> · <code>{t.property}</code>
+                  </>
+                )}
             </li>
           ))}
         </ul>
-        <form method="post" action="/analytics/trends/tracked" class="controls">
-          <input type="hidden" name="csrf" value={csrf} />
-          <input type="hidden" name="action" value="add" />
-          <input type="hidden" name="back" value={back} />
-          <label>
-            Event type <input name="event_type" list="event-types" required />
-          </label>
-          <label>
-            Property <input name="property" required />
-          </label>
-          <button type="submit">Track</button>
-        </form>
+        {canEdit && (
+          <form method="post" action="/analytics/trends/tracked" class="controls">
+            <input type="hidden" name="csrf" value={csrf} />
+            <input type="hidden" name="action" value="add" />
+            <input type="hidden" name="back" value={back} />
+            <label>
+              Event type <input name="event_type" list="event-types" required />
+            </label>
+            <label>
+              Property <input name="property" required />
+            </label>
+            <button type="submit">Track</button>
+          </form>
+        )}
       </section>
     </Layout>,
     error ? 400 : 200,
