@@ -14,6 +14,7 @@ import { createFailureLimiter } from "../auth/failure_limiter.ts";
 import { createSupabaseRefresh, createSupabaseSignIn } from "../auth/supabase.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
+import { createGroupCommit } from "../ingest/group_commit.ts";
 import {
   type NightlyScheduler,
   pgCronSchedulesNightly,
@@ -228,6 +229,7 @@ async function startOnPort(
     log,
     verifier,
     ingestKey,
+    storeEvents: createGroupCommit(db, { log: log.child({ component: "group_commit" }) }),
     forwarder,
     localTokenSecret,
     supabaseSignIn,

@@ -152,6 +152,70 @@ Tracking a property (page_view.path) rolls up every closed day in ${
 `;
 }
 
+/** One event per request with and without group commit (bench/group_commit.ts), when measured. */
+function groupCommitSection(r: Results): string {
+  if (!r.groupCommit) return "";
+  return `
+### One event per request: group commit
+
+Each request carries one event; concurrent requests share a transaction (ingest/group_commit.ts).
+Baseline: \`COPY\` of the same rows in the same run; the first row stores each request in a
+transaction of its own (as before group commit). Latency: per request, sending to answer read.
+
+${
+    table(
+      [
+        "clients",
+        "group commit",
+        "events/s",
+        "COPY rows/s (same run)",
+        "ratio to COPY",
+        "p50 ms",
+        "p99 ms",
+      ],
+      r.groupCommit.map((
+        x: {
+          clients: number;
+          grouped: boolean;
+          eventsPerSecond: number;
+          copyPerSecond: number;
+          ratioToCopy: number;
+          p50Ms: number;
+          p99Ms: number;
+        },
+      ) => [
+        x.clients,
+        x.grouped ? "yes" : "no",
+        n(x.eventsPerSecond),
+        n(x.copyPerSecond),
+        x.ratioToCopy.toFixed(3),
+        n(x.p50Ms),
+        n(x.p99Ms),
+      ]),
+    )
+  }
+`;
+}
+
+/** The group-commit target: 64 clients grouped ≥ 10× 4 clients each committing alone. */
+function groupCommitTarget(r: Results): Target {
+  const row = (clients: number, grouped: boolean) =>
+    r.groupCommit?.find((x: { clients: number; grouped: boolean }) =>
+      x.clients === clients && x.grouped === grouped
+    );
+  const [before, after] = [row(4, false), row(64, true)];
+  return target(
+    "one event per request, 64 clients with group commit ≥ 10× 4 clients without (same run)",
+    before && after ? { before, after } : undefined,
+    ({ before, after }) => [
+      after.eventsPerSecond >= 10 * before.eventsPerSecond,
+      `${n(after.eventsPerSecond / before.eventsPerSecond)}× (${n(after.eventsPerSecond)} vs ${
+        n(before.eventsPerSecond)
+      } events/s; ${(after.ratioToCopy * 100).toFixed(1)}% of COPY)`,
+    ],
+  );
+}
+
 /**
  * Renders the report.
  *
@@ -273,6 +337,7 @@ export function renderReport(r: Results): string {
       )
     ),
   );
+  targets.push(groupCommitTarget(r));
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((
       q: { name: string; p50: number },
@@ -342,7 +407,7 @@ ${
       ],
     )
   }
-
+${groupCommitSection(r)}
 ## 2. Dashboard queries
 
 Milliseconds, each query run as a signed-in superuser through row-level security, in its own

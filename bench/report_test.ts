@@ -123,3 +123,28 @@ Deno.test("the live part late in a day is judged against 5 ms and listed with th
     /not measured/,
   );
 });
+
+Deno.test("group-commit rows render with their latency, and the 64-client target is judged against 4 clients without", () => {
+  const r = oneMillionRun();
+  const row = (clients: number, grouped: boolean, eventsPerSecond: number) => ({
+    clients,
+    grouped,
+    events: 1000,
+    eventsPerSecond,
+    copyPerSecond: 80_000,
+    ratioToCopy: eventsPerSecond / 80_000,
+    p50Ms: 3.25,
+    p99Ms: 12.5,
+  });
+  r.groupCommit = [row(4, false, 700), row(1, true, 300), row(8, true, 2000), row(64, true, 8000)];
+  const report = renderReport(r);
+  assert.match(report, /\| 64 \| yes \| 8,000 \| 80,000 \| 0\.100 \| 3\.3 \| 12\.5 \|/);
+  assert.match(targetRow(report, "one event per request, 64 clients"), /\| met \| 11\.4×/);
+  r.groupCommit[3] = row(64, true, 6000);
+  assert.match(targetRow(renderReport(r), "one event per request, 64 clients"), /\| missed \|/);
+  delete r.groupCommit;
+  assert.match(
+    targetRow(renderReport(r), "one event per request, 64 clients"),
+    /not measured at this size/,
+  );
+});

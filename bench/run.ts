@@ -33,6 +33,7 @@ import { benchRevenue } from "./revenue.ts";
 import { benchTrends } from "./trends.ts";
 import { benchLiveHours } from "./live.ts";
 import { benchEventSize, preparePartitions } from "./size.ts";
+import { benchGroupCommit } from "./group_commit.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -283,6 +284,12 @@ if (import.meta.main) {
       });
       log("supabase-js-shaped inserts against COPY");
       supabaseJs = await benchSupabaseJsInserts(pg.url);
+      log("one event per request, with and without group commit");
+      results.groupCommit = await benchGroupCommit({
+        dbUrl: pg.url,
+        beaconUrl: beacon.url,
+        ingestKey: beacon.ingestKey,
+      });
     } finally {
       await beacon.shutdown();
     }

@@ -1,6 +1,7 @@
 /**
  * Storing checked events with one SQL statement as `service_role`, falling back to one
- * transaction per event when a row's values are refused.
+ * transaction per event when a row's values are refused. `ingest/group_commit.ts` puts the
+ * events of requests arriving together into one such statement.
  *
  * @module
  */
@@ -24,9 +25,10 @@ const INSERT = `with horizon as (select private.raw_retention_horizon() as h),
        stored as (
          insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
          select id, t, u, a, p, coalesce(ts, now()) from fresh where nth = 1 order by i
-         returning 1
+         returning id
        )
-       select (select count(*)::int from stored) as accepted,
+       select (select coalesce(json_agg(fresh.i order by fresh.i), '[]')
+                 from fresh join stored on stored.id = fresh.id where fresh.nth = 1)::text as stored,
               (select coalesce(json_agg(json_build_object('index', i, 'size', size) order by i), '[]')
                  from input where size > $2)::text as too_large,
               (select coalesce(json_agg(json_build_object('index', i, 'horizon', h) order by i), '[]')
@@ -43,7 +45,7 @@ const CONSTRAINT_FIELDS: Record<string, string> = {
 };
 
 /** Whether a database error is about the values of one row (a check, a bad value). */
-function isRowError(error: unknown): boolean {
+export function isRowError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && (code === "23514" || code.startsWith("22"));
 }
@@ -84,7 +86,7 @@ async function insertRows(
   tx: Queryable,
   events: CheckedEvent[],
 ): Promise<{
-  accepted: number;
+  stored: number[];
   tooLarge: Array<{ index: number; size: number }>;
   tooOld: Array<{ index: number; horizon: string }>;
 }> {
@@ -97,10 +99,83 @@ async function insertRows(
     p: e.properties,
     ts: e.timestamp,
   }));
-  const [{ accepted, too_large, too_old }] = await tx.query<
-    { accepted: number; too_large: string; too_old: string }
+  const [{ stored, too_large, too_old }] = await tx.query<
+    { stored: string; too_large: string; too_old: string }
   >(INSERT, [JSON.stringify(rows), MAX_STORED_PAYLOAD_BYTES]);
-  return { accepted, tooLarge: JSON.parse(too_large), tooOld: JSON.parse(too_old) };
+  return {
+    stored: JSON.parse(stored),
+    tooLarge: JSON.parse(too_large),
+    tooOld: JSON.parse(too_old),
+  };
+}
+
+function tooLargeRejection({ index, size }: { index: number; size: number }): Rejection {
+  return {
+    index,
+    field: "properties",
+    reason:
+      `takes ${size} bytes stored (jsonb); at most ${MAX_STORED_PAYLOAD_BYTES} are allowed (many small values take more room stored than as text)`,
+  };
+}
+
+function tooOldRejection({ index, horizon }: { index: number; horizon: string }): Rejection {
+  return {
+    index,
+    field: "timestamp",
+    reason:
+      `is older than the raw-event retention: events before ${horizon} are no longer kept (only their rollups are)`,
+  };
+}
+
+function rejections(one: Awaited<ReturnType<typeof insertRows>>): Rejection[] {
+  return [...one.tooLarge.map(tooLargeRejection), ...one.tooOld.map(tooOldRejection)]
+    .sort((a, b) => a.index - b.index);
+}
+
+/** What became of one request's events. */
+export interface StoredEvents {
+  /** How many were stored. */
+  accepted: number;
+  /** How many were already stored (or repeated an id of the same request). */
+  duplicates: number;
+  /** The events refused, by their index in the request. */
+  rejected: Rejection[];
+}
+
+/**
+ * Stores one request's checked events and resolves once they are committed: the function
+ * the app's dependencies provide (`deps.storeEvents`, a group commit made at start by
+ * `ingest/group_commit.ts`). Every ingestion endpoint calls it.
+ */
+export type StoreEvents = (events: CheckedEvent[]) => Promise<StoredEvents>;
+
+/** What one transaction did with each event, by the events' `index`. */
+export interface StoredTogether {
+  /** The indexes of the events stored (the others are duplicates or rejected). */
+  stored: number[];
+  /** The events refused before the insert (too large, too old). */
+  rejected: Rejection[];
+}
+
+/**
+ * Stores checked events in one transaction with one statement, as `service_role`, and
+ * says what became of each, by its `index`: stored, rejected (too large, too old), or
+ * neither (a duplicate: its id is already stored, or an earlier event of the same call
+ * has it). Throws when the statement or the commit fails; then nothing is stored. A row
+ * refused by a check constraint fails the whole call: see {@linkcode isRowError} and
+ * {@linkcode storeEvents}, which falls back to one event at a time.
+ *
+ * @param db The database.
+ * @param events The checked events, with distinct indexes.
+ * @returns The stored indexes and the rejections, once committed.
+ */
+export function storeTogether(db: Database, events: CheckedEvent[]): Promise<StoredTogether> {
+  return againOnDuplicate(() =>
+    actAsServiceRole(db, async (tx) => {
+      const one = await insertRows(tx, events);
+      return { stored: one.stored, rejected: rejections(one) };
+    })
+  );
 }
 
 /**
@@ -120,54 +195,49 @@ async function insertRows(
 export async function storeEvents(
   db: Database,
   events: CheckedEvent[],
-): Promise<{ accepted: number; duplicates: number; rejected: Rejection[] }> {
+): Promise<StoredEvents> {
   if (events.length === 0) return { accepted: 0, duplicates: 0, rejected: [] };
-  const tooLargeRejection = ({ index, size }: { index: number; size: number }): Rejection => ({
-    index,
-    field: "properties",
-    reason:
-      `takes ${size} bytes stored (jsonb); at most ${MAX_STORED_PAYLOAD_BYTES} are allowed (many small values take more room stored than as text)`,
-  });
-  const tooOldRejection = ({ index, horizon }: { index: number; horizon: string }): Rejection => ({
-    index,
-    field: "timestamp",
-    reason:
-      `is older than the raw-event retention: events before ${horizon} are no longer kept (only their rollups are)`,
-  });
-  const rejections = (one: Awaited<ReturnType<typeof insertRows>>) =>
-    [
-      ...one.tooLarge.map(tooLargeRejection),
-      ...one.tooOld.map(tooOldRejection),
-    ].sort((a, b) => a.index - b.index);
-  let result: { accepted: number; rejected: Rejection[] };
+  let one: StoredTogether;
   try {
-    result = await againOnDuplicate(() =>
-      actAsServiceRole(db, async (tx) => {
-        const one = await insertRows(tx, events);
-        return { accepted: one.accepted, rejected: rejections(one) };
-      })
-    );
+    one = await storeTogether(db, events);
   } catch (error) {
     if (!isRowError(error)) throw error;
-    // One transaction per event (savepoints are not portable across the two drivers:
-    // postgres.js fails the whole transaction on any error inside it).
-    result = { accepted: 0, rejected: [] };
-    for (const event of events) {
-      try {
-        const one = await againOnDuplicate(() =>
-          actAsServiceRole(db, (tx) => insertRows(tx, [event]))
-        );
-        result.accepted += one.accepted;
-        result.rejected.push(...rejections(one));
-      } catch (error) {
-        if (!isRowError(error)) throw error;
-        result.rejected.push(rowRejection(event.index, error));
-      }
+    return await storeOneByOne(db, events);
+  }
+  const accepted = one.stored.length;
+  return {
+    accepted,
+    duplicates: events.length - one.rejected.length - accepted,
+    rejected: one.rejected,
+  };
+}
+
+/**
+ * Stores checked events one transaction each, as `service_role`: the fallback once a
+ * statement storing them together was refused for one row's values. Each refused event
+ * is rejected alone with the field at fault; the others are stored.
+ *
+ * @param db The database.
+ * @param events The checked events.
+ * @returns How many were stored, how many were duplicates, and the events refused.
+ */
+export async function storeOneByOne(
+  db: Database,
+  events: CheckedEvent[],
+): Promise<StoredEvents> {
+  // Savepoints are not portable across the two drivers: postgres.js fails the whole
+  // transaction on any error inside it.
+  let accepted = 0;
+  const rejected: Rejection[] = [];
+  for (const event of events) {
+    try {
+      const one = await storeTogether(db, [event]);
+      accepted += one.stored.length;
+      rejected.push(...one.rejected);
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      rejected.push(rowRejection(event.index, error));
     }
   }
-  return {
-    accepted: result.accepted,
-    duplicates: events.length - result.rejected.length - result.accepted,
-    rejected: result.rejected,
-  };
+  return { accepted, duplicates: events.length - rejected.length - accepted, rejected };
 }

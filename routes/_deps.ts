@@ -11,6 +11,7 @@ import type { TokenVerifier } from "../auth/tokens.ts";
 import type { Forwarder } from "../plugins/forwarder.ts";
 import type { FailureLimiter } from "../auth/failure_limiter.ts";
 import type { SessionTokens, Viewer } from "../auth/sessions.ts";
+import type { StoreEvents } from "../ingest/store.ts";
 
 /** The dependencies every route reaches: the running app's parts, passed down at start. */
 export interface AppDeps {
@@ -24,6 +25,11 @@ export interface AppDeps {
   verifier: TokenVerifier;
   /** The key for anonymous ingestion. */
   ingestKey: string;
+  /**
+   * Stores one request's checked events, resolving once committed: the group commit made
+   * at start (`ingest/group_commit.ts`). Every ingestion endpoint stores through it.
+   */
+  storeEvents: StoreEvents;
   /** Feeds plugins; told when new events are stored. */
   forwarder?: Forwarder;
   /** Signs sessions of local accounts (embedded and Postgres modes). */

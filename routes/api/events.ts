@@ -10,7 +10,6 @@ import type { AppEnv } from "../_deps.ts";
 import { RequestError, type Sender } from "../../ingest/event.ts";
 import { parseBody } from "../../ingest/json.ts";
 import { checkEvents } from "../../ingest/check.ts";
-import { storeEvents } from "../../ingest/store.ts";
 import { requestAddress } from "../_viewer.ts";
 import { readBodyInTurn } from "../../http/body.ts";
 import { TokenError } from "../../auth/tokens.ts";
@@ -31,7 +30,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 const events = new Hono<AppEnv>();
 
 events.post("/", async (c) => {
-  const { config, verifier, ingestKey, db, forwarder, ingestKeyFailures } = c.var.deps;
+  const { config, verifier, ingestKey, storeEvents, forwarder, ingestKeyFailures } = c.var.deps;
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new RequestError(
@@ -113,7 +112,7 @@ events.post("/", async (c) => {
     config.limits,
     Date.now(),
   );
-  const stored = await storeEvents(db, good);
+  const stored = await storeEvents(good);
   if (stored.accepted > 0) forwarder?.wake();
   rejected.push(...stored.rejected);
   rejected.sort((a, b) => a.index - b.index);

@@ -11,6 +11,8 @@ import { createFailureLimiter } from "../../auth/failure_limiter.ts";
 import type { Database } from "../../database/mod.ts";
 import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";
+import { createGroupCommit } from "../../ingest/group_commit.ts";
+import type { StoreEvents } from "../../ingest/store.ts";
 
 /** The secret test tokens are signed with. */
 export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -25,6 +27,8 @@ export interface TestAppOptions {
   config?: BeaconConfigInput;
   /** A forwarder to tell about new events. */
   forwarder?: Forwarder;
+  /** How events are stored. @default {a group commit on the database} */
+  storeEvents?: StoreEvents;
 }
 
 /** Builds an app on a migrated database; `close()` closes the database it opened. */
@@ -37,6 +41,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     log: silentLogger,
     verifier: createTokenVerifier({ secret: TEST_SECRET, issuer: "beacon" }),
     ingestKey: TEST_INGEST_KEY,
+    storeEvents: options.storeEvents ?? createGroupCommit(db),
     forwarder: options.forwarder,
     localTokenSecret: TEST_SECRET,
     signInLimits: {
