@@ -53,6 +53,7 @@ export function holdCommits(db: Database): HeldCommits {
   const wrapped: Database = {
     kind: db.kind,
     query: (text, params) => db.query(text, params),
+    queryText: (text) => db.queryText(text),
     exec: (script) => db.exec(script),
     close: () => db.close(),
     transaction(fn) {
