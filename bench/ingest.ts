@@ -38,7 +38,11 @@ export function makeEvents(n: number) {
   }));
 }
 
-async function copyRate(url: string, events: ReturnType<typeof makeEvents>): Promise<number> {
+/** COPY of the events into public.events (emptied before and after): rows per second. */
+export async function copyRate(
+  url: string,
+  events: ReturnType<typeof makeEvents>,
+): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`truncate public.events, private.event_ids`;

@@ -33,6 +33,7 @@ import { benchRevenue } from "./revenue.ts";
 import { benchTrends } from "./trends.ts";
 import { benchLiveHours } from "./live.ts";
 import { benchEventSize, preparePartitions } from "./size.ts";
+import { benchPostHogBatches } from "./posthog.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -283,6 +284,11 @@ if (import.meta.main) {
       });
       log("supabase-js-shaped inserts against COPY");
       supabaseJs = await benchSupabaseJsInserts(pg.url);
+      results.posthogBatches = await benchPostHogBatches({
+        dbUrl: pg.url,
+        beaconUrl: beacon.url,
+        ingestKey: beacon.ingestKey,
+      });
     } finally {
       await beacon.shutdown();
     }
