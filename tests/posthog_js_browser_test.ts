@@ -2,7 +2,7 @@
  * The real posthog-js (its npm package's browser bundle) in Debian's Chromium, on a page of
  * another origin, with `api_host` set to a Beacon started by the test and a client clock one
  * hour fast: a pageview, a capture, an autocaptured click, identify after anonymous events,
- * a reload (the pageleave goes by sendBeacon), reset. The stored rows then equal what the
+ * an event by sendBeacon, a reload, reset. The stored rows then equal what the
  * SDK was told (recorded by its `before_send` hook): ids, types, payloads, persons and
  * linked ids, timestamps corrected for the clock; and the console shows no error or warning.
  */
@@ -57,7 +57,11 @@ interface PostHogPage {
   posthog: {
     __loaded?: boolean;
     get_distinct_id(): string;
-    capture(event: string, properties?: Record<string, unknown>): void;
+    capture(
+      event: string,
+      properties?: Record<string, unknown>,
+      options?: { transport: "sendBeacon" },
+    ): void;
     identify(id: string, set?: Record<string, unknown>, setOnce?: Record<string, unknown>): void;
     reset(): void;
   };
@@ -109,6 +113,15 @@ Deno.test({
         if (m.type() === "error" || m.type() === "warning") complaints.push(m.text());
       });
       tab.on("pageerror", (e) => complaints.push(e.message));
+      const calls: string[] = [];
+      context.on("requestfailed", (r) => {
+        complaints.push(`${r.url()} failed: ${r.failure()?.errorText}`);
+      });
+      context.on("request", (r) => {
+        if (r.url().startsWith(beacon.url)) {
+          calls.push(`${r.resourceType()} ${r.method()} ${new URL(r.url()).pathname}`);
+        }
+      });
 
       const start = Date.now();
       await tab.goto(siteUrl);
@@ -123,6 +136,15 @@ Deno.test({
         })
       );
       await tab.click("#buy");
+      await tab.evaluate(() =>
+        (globalThis as unknown as PostHogPage).posthog.capture(
+          "left_by_beacon",
+          { why: "unload" },
+          {
+            transport: "sendBeacon",
+          },
+        )
+      );
       await tab.evaluate(
         (id) =>
           (globalThis as unknown as PostHogPage).posthog.identify(id, {
@@ -164,6 +186,13 @@ Deno.test({
       }
       const end = Date.now();
 
+      assert.ok(
+        calls.includes(`script GET /array/${KEY}/config.js`) &&
+          calls.includes("fetch POST /i/v0/e/") && calls.includes("ping POST /i/v0/e/"),
+        `the SDK loaded Beacon's remote config and sent events where it says, by fetch and by sendBeacon (${
+          calls.join("; ")
+        })`,
+      );
       const names = told.map((e) => e.event);
       for (
         const name of ["$pageview", "clicked_signup", "$autocapture", "$identify", "$pageleave"]

@@ -314,3 +314,10 @@ Deno.test("a browser on another origin passes the preflight and reads every answ
   const elsewhere = await t.app.request("/api/v1/health", { headers: { origin: "https://x" } });
   assert.equal(elsewhere.headers.get("access-control-allow-origin"), null, "only PostHog paths");
 });
+
+Deno.test("PostHog answers may be read across origins by a no-cors sendBeacon; other answers stay same-origin", async () => {
+  const beacon = await send("/i/v0/e/", { body: "{" });
+  assert.equal(beacon.headers.get("cross-origin-resource-policy"), "cross-origin");
+  const page = await t.app.request("/login");
+  assert.equal(page.headers.get("cross-origin-resource-policy"), "same-origin");
+});

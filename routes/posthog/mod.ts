@@ -37,6 +37,8 @@ export function postHogCors(): MiddlewareHandler<AppEnv> {
     }
     await next();
     c.res.headers.set("access-control-allow-origin", "*");
+    // sendBeacon's requests are no-cors: their answer is blocked unless it may cross origins.
+    c.res.headers.set("cross-origin-resource-policy", "cross-origin");
     c.res.headers.set("access-control-expose-headers", "retry-after");
   };
 }
