@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { postHogReportRows } from "./posthog.ts";
 
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
@@ -404,6 +405,7 @@ ${
           n(r.supabaseJs.copyPerSecond),
           r.supabaseJs.ratioToCopy.toFixed(2),
         ],
+        ...postHogReportRows(r.posthogBatches, n),
       ],
     )
   }

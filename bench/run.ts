@@ -34,6 +34,7 @@ import { benchTrends } from "./trends.ts";
 import { benchLiveHours } from "./live.ts";
 import { benchEventSize, preparePartitions } from "./size.ts";
 import { benchGroupCommit } from "./group_commit.ts";
+import { benchPostHogBatches } from "./posthog.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -286,6 +287,12 @@ if (import.meta.main) {
       supabaseJs = await benchSupabaseJsInserts(pg.url);
       log("one event per request, with and without group commit");
       results.groupCommit = await benchGroupCommit({
+        dbUrl: pg.url,
+        beaconUrl: beacon.url,
+        ingestKey: beacon.ingestKey,
+      });
+      log("posthog-js-shaped batches against COPY");
+      results.posthogBatches = await benchPostHogBatches({
         dbUrl: pg.url,
         beaconUrl: beacon.url,
         ingestKey: beacon.ingestKey,

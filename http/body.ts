@@ -16,9 +16,7 @@ export interface BodyLimits {
 }
 
 /**
- * Reads the body as UTF-8 text into one buffer that grows up to `maxBodyBytes`, copying
- * each chunk and keeping none (each chunk of a trickled body can be a view on a buffer of
- * its own of 64 KiB), within `bodyTimeoutMs` for the whole body.
+ * Reads the body as UTF-8 text ({@linkcode readBodyBytes}).
  *
  * @param request The request.
  * @param limits How big and how slow a body may be.
@@ -26,6 +24,29 @@ export interface BodyLimits {
  * @throws {ApiError} 413 too large, 408 too slow, 400 cut off or not UTF-8.
  */
 export async function readBody(request: Request, limits: BodyLimits): Promise<string> {
+  const bytes = await readBodyBytes(request, limits);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(
+      400,
+      "invalid_encoding",
+      "the body is not valid UTF-8",
+    );
+  }
+}
+
+/**
+ * Reads the body's bytes into one buffer that grows up to `maxBodyBytes`, copying each
+ * chunk and keeping none (each chunk of a trickled body can be a view on a buffer of its
+ * own of 64 KiB), within `bodyTimeoutMs` for the whole body.
+ *
+ * @param request The request.
+ * @param limits How big and how slow a body may be.
+ * @returns The body's bytes.
+ * @throws {ApiError} 413 too large, 408 too slow, 400 cut off.
+ */
+export async function readBodyBytes(request: Request, limits: BodyLimits): Promise<Uint8Array> {
   const maxBytes = limits.maxBodyBytes;
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
@@ -35,7 +56,7 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<st
       `the body is ${declared} bytes; at most ${maxBytes} are allowed`,
     );
   }
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   let buffer = new Uint8Array(Math.min(maxBytes, 16 * 1024));
   let size = 0;
@@ -82,15 +103,7 @@ export async function readBody(request: Request, limits: BodyLimits): Promise<st
   } finally {
     clearTimeout(timer);
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, size));
-  } catch {
-    throw new ApiError(
-      400,
-      "invalid_encoding",
-      "the body is not valid UTF-8",
-    );
-  }
+  return buffer.subarray(0, size);
 }
 
 /** Bodies being read per owner (an app), against `maxBodiesInFlight`. */
@@ -106,11 +119,36 @@ const bodiesInFlight = new WeakMap<object, number>();
  * @returns The body's text.
  * @throws {ApiError} 503 when too many bodies are being read, or as {@linkcode readBody}.
  */
-export async function readBodyInTurn(
+export function readBodyInTurn(
   owner: object,
   request: Request,
   limits: BodyLimits & { maxBodiesInFlight: number },
 ): Promise<string> {
+  return inTurn(owner, limits, () => readBody(request, limits));
+}
+
+/**
+ * Reads the body's bytes ({@linkcode readBodyBytes}) in turn, as {@linkcode readBodyInTurn}.
+ *
+ * @param owner What the count is kept for (one app's dependencies).
+ * @param request The request.
+ * @param limits The body limits, and how many bodies may be read at once.
+ * @returns The body's bytes.
+ * @throws {ApiError} 503 when too many bodies are being read, or as {@linkcode readBodyBytes}.
+ */
+export function readBodyBytesInTurn(
+  owner: object,
+  request: Request,
+  limits: BodyLimits & { maxBodiesInFlight: number },
+): Promise<Uint8Array> {
+  return inTurn(owner, limits, () => readBodyBytes(request, limits));
+}
+
+async function inTurn<T>(
+  owner: object,
+  limits: { maxBodiesInFlight: number },
+  read: () => Promise<T>,
+): Promise<T> {
   const reading = bodiesInFlight.get(owner) ?? 0;
   if (reading >= limits.maxBodiesInFlight) {
     throw new ApiError(
@@ -122,7 +160,7 @@ export async function readBodyInTurn(
   }
   bodiesInFlight.set(owner, reading + 1);
   try {
-    return await readBody(request, limits);
+    return await read();
   } finally {
     bodiesInFlight.set(owner, (bodiesInFlight.get(owner) ?? 1) - 1);
   }

@@ -52,12 +52,17 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): Middlewar
       formAction: ["'self'"],
       frameAncestors: ["'none'"],
     },
+    // Set below, unless a route chose its own (PostHog's endpoints answer no-cors beacons).
+    crossOriginResourcePolicy: false,
     xFrameOptions: "DENY",
     referrerPolicy: "same-origin",
     strictTransportSecurity: false,
   });
   return async function securityHeadersMiddleware(c, next) {
     await headers(c, next);
+    if (!c.res.headers.has("cross-origin-resource-policy")) {
+      c.res.headers.set("cross-origin-resource-policy", "same-origin");
+    }
     if (isHttps(c, trusted)) c.res.headers.set("strict-transport-security", HSTS);
   };
 }

@@ -108,7 +108,17 @@ function checkProperties(
   return null;
 }
 
-function checkOne(
+/**
+ * Checks one event object as `checkEvents` does for each item of a batch.
+ *
+ * @param raw The event (`event`, `properties`, `timestamp`, `uuid`, `anonymous_id`).
+ * @param index Its place in the request.
+ * @param sender Who sent it (gives the user id).
+ * @param limits The properties limit.
+ * @param now The current time in milliseconds.
+ * @returns The checked event, or why it is refused.
+ */
+export function checkOne(
   raw: unknown,
   index: number,
   sender: Sender,

@@ -29,7 +29,7 @@ select is(
                              'person_ids', 'person_day_bits', 'pending_person_links',
                              'person_bits_through', 'exchange_rates', 'revenue_settings',
                              'tracked_properties', 'property_days', 'property_actor_days',
-                             'closed_hours', 'hourly_events', 'hourly_user_activity',
+                             'closed_hours', 'hourly_events', 'hourly_user_activity', 'person_properties',
                              'hourly_day_users', 'hourly_day_totals', 'hourly_runs', 'saved_queries'])
         order by 1),
   array[]::text[],
