@@ -13,6 +13,7 @@ import {
   checkTrustedProxies,
   ConfigError,
 } from "./mod.ts";
+import { sqlPortFromEnv } from "./sql_port.ts";
 
 function url(setting: string, value: string): string {
   try {
@@ -34,7 +35,9 @@ function url(setting: string, value: string): string {
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
  * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
  * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none),
- * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds).
+ * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds),
+ * `BEACON_SQL_PORT`, `BEACON_SQL_HOST`, `BEACON_SQL_PASSWORD`,
+ * `BEACON_SQL_IDLE_IN_TRANSACTION_MS` (Postgres clients on the embedded database; off by default).
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @returns The configuration input those settings describe.
@@ -147,6 +150,9 @@ export function configFromEnv(
       host: posthogHost ? url("POSTHOG_HOST", posthogHost) : undefined,
     }));
   }
+  const sql = sqlPortFromEnv(get, !databaseUrl);
+  if ("problem" in sql) throw new ConfigError(sql.problem.setting, sql.problem.reason);
+  if (sql.input) input.sql = sql.input;
   const webhookUrl = get("BEACON_WEBHOOK_URL");
   const webhookSecret = get("BEACON_WEBHOOK_SECRET");
   if (webhookUrl || webhookSecret) {
