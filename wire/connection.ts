@@ -15,6 +15,7 @@ import {
   errorResponse,
   GSSENC_REQUEST,
   MessageBuffer,
+  prefixNames,
   PROTOCOL_3,
   readSasl,
   readStartup,
@@ -127,11 +128,13 @@ async function authenticate(
  * @param conn The client's connection.
  * @param ctx The server's settings and hooks.
  * @param closing Resolves when the server stops (the client is disconnected).
+ * @param id The connection's number, which prefixes its prepared statements' names.
  */
 export async function serveConnection(
   conn: Deno.Conn,
   ctx: ConnectionContext,
   closing: Promise<void>,
+  id: number,
 ): Promise<void> {
   const read = messageReader(conn);
   let startup: Uint8Array | undefined;
@@ -158,7 +161,7 @@ export async function serveConnection(
     } catch { /* already closed */ }
     return;
   }
-  await relay(conn, read, startup, ctx, closing);
+  await relay(conn, read, startup, ctx, closing, `w${id}_`);
 }
 
 async function relay(
@@ -167,9 +170,10 @@ async function relay(
   startup: Uint8Array,
   ctx: ConnectionContext,
   closing: Promise<void>,
+  prefix: string,
 ): Promise<void> {
   const { pglite, lock } = ctx.session;
-  const holder = clientSession(pglite, ctx.owner);
+  const holder = clientSession(pglite, ctx.owner, prefix);
   let release: (() => void) | undefined = await lock.acquire(holder);
   // From here on the client holds the session whenever `release` is set.
   let upstream: Deno.Conn;
@@ -302,7 +306,7 @@ async function relay(
         pending++;
         unsynced = false;
       } else if (!copyIn) unsynced = true;
-      await writeAll(upstream, message);
+      await writeAll(upstream, prefixNames(message, prefix));
       settle();
     }
   } catch { /* the client went away */ }

@@ -173,3 +173,40 @@ export function errorResponse(severity: string, code: string, message: string): 
     ),
   );
 }
+
+/**
+ * Gives a client's named prepared statements and portals a prefix of their own, so that
+ * clients sharing PGlite's one session (two JDBC connections both preparing `S_1`, or one
+ * reconnecting) never meet each other's: Parse, Bind, Describe, Close and Execute carry
+ * names; the unnamed ones (empty) stay as they are.
+ *
+ * @param message A typed message from the client.
+ * @param prefix e.g. `w3_`.
+ * @returns The message, rewritten when it names a statement or portal.
+ */
+export function prefixNames(message: Uint8Array, prefix: string): Uint8Array {
+  const type = String.fromCharCode(message[0]);
+  // How many names, and where the first starts (after the type, length and a kind byte).
+  const layout: Record<string, [number, number]> = {
+    P: [1, 5],
+    B: [2, 5],
+    E: [1, 5],
+    D: [1, 6],
+    C: [1, 6],
+  };
+  const shape = layout[type];
+  if (!shape) return message;
+  const [count, first] = shape;
+  const added = encoder.encode(prefix);
+  const parts: Uint8Array[] = [message.subarray(5, first)];
+  let at = first;
+  for (let i = 0; i < count; i++) {
+    const end = message.indexOf(0, at);
+    if (end < 0) return message;
+    if (end > at) parts.push(added);
+    parts.push(message.subarray(at, end + 1));
+    at = end + 1;
+  }
+  parts.push(message.subarray(at));
+  return typed(type, concat(...parts));
+}

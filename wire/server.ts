@@ -100,10 +100,11 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
   let stopping!: () => void;
   const closing = new Promise<void>((resolve) => (stopping = resolve));
   const clients = new Set<Promise<void>>();
+  let connections = 0;
   const accepting = (async () => {
     try {
       for await (const conn of listener) {
-        const served: Promise<void> = serveConnection(conn, ctx, closing)
+        const served: Promise<void> = serveConnection(conn, ctx, closing, ++connections)
           .catch((error) => log.warn("wire client failed", { error: String(error) }))
           .finally(() => clients.delete(served));
         clients.add(served);

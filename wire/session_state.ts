@@ -61,11 +61,14 @@ export async function restoreSettings(pg: PGlite, saved: SavedSettings): Promise
  *
  * @param pg The instance.
  * @param owner The session user the app runs as.
- * @returns The holder, and `discard()` for when the client is gone (reset, nothing saved).
+ * @param prefix The prefix of the client's prepared statements (`messages.ts`'s `prefixNames`).
+ * @returns The holder, and `discard()` for when the client is gone (its prepared statements
+ * deallocated, the session reset, nothing saved).
  */
 export function clientSession(
   pg: PGlite,
   owner: string,
+  prefix: string,
 ): SessionHolder & { discard(): Promise<void> } {
   let saved: SavedSettings = [];
   let gone = false;
@@ -82,6 +85,11 @@ export function clientSession(
       gone = true;
       saved = [];
       await pg.exec(RESET_SESSION);
+      const { rows } = await pg.query<{ name: string }>(
+        "select name from pg_catalog.pg_prepared_statements where starts_with(name, $1)",
+        [prefix],
+      );
+      for (const { name } of rows) await pg.exec(`deallocate "${name.replaceAll('"', '""')}"`);
     },
   };
 }
