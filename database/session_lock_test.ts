@@ -5,8 +5,8 @@ Deno.test("holders take the session one at a time, in the order they asked", asy
   const lock = createSessionLock();
   const order: string[] = [];
   const release = await lock.acquire({});
-  const second = lock.run({}, async () => void order.push("second"));
-  const third = lock.run({}, async () => void order.push("third"));
+  const second = lock.run({}, () => Promise.resolve(void order.push("second")));
+  const third = lock.run({}, () => Promise.resolve(void order.push("third")));
   await Promise.resolve();
   order.push("first");
   release();
@@ -18,8 +18,8 @@ Deno.test("a holder's state is saved when another takes the session and restored
   const lock = createSessionLock();
   const calls: string[] = [];
   const client = {
-    leave: async () => void calls.push("client leaves"),
-    enter: async () => void calls.push("client enters"),
+    leave: () => Promise.resolve(void calls.push("client leaves")),
+    enter: () => Promise.resolve(void calls.push("client enters")),
   };
   const app = {};
   await lock.run(client, async () => {});
