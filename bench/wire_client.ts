@@ -85,7 +85,7 @@ async function busyClient(psql: string, port: number) {
 /**
  * Measures ingestion without and with a connected client.
  *
- * @param options Events per run (default 20,000) and runs per condition (default 3).
+ * @param options Events per run (default 20,000) and rounds (default 3).
  * @returns The figures, or undefined when psql is not installed.
  */
 export async function benchWireClient(
@@ -108,38 +108,41 @@ export async function benchWireClient(
     { log: silentLogger, banner: () => {} },
   );
   const port = beacon.sql!.port;
-  const rate = async () => {
-    const rates: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      rates.push(await httpRate(beacon.url, KEY, makeEvents(events), 500));
-      await beacon.db.query("truncate public.events, private.event_ids");
-    }
-    return median(rates);
+  const once = async () => {
+    const perSecond = await httpRate(beacon.url, KEY, makeEvents(events), 500);
+    await beacon.db.query("truncate public.events, private.event_ids");
+    return perSecond;
   };
+  // The conditions take turns in each round, so drift (a warming JIT, other load on the
+  // machine) spreads over all three.
+  const rates = { none: [] as number[], idle: [] as number[], busy: [] as number[] };
+  const clientRates: number[] = [];
   try {
-    await rate(); // warm up
-    const none = await rate();
-    const idle = openPsqlSession(psql, port, PASSWORD);
-    await idle.send("set role analyst; select count(*) from analytics.daily_overview;");
-    const idleRate = await rate();
-    await idle.close();
-    const busy = await busyClient(psql, port);
-    const started = performance.now();
-    const busyRate = await rate();
-    const seconds = (performance.now() - started) / 1000;
-    const queries = busy.count();
-    await busy.stop();
+    await once(); // warm up
+    for (let run = 0; run < runs; run++) {
+      rates.none.push(await once());
+      const idle = openPsqlSession(psql, port, PASSWORD);
+      await idle.send("set role analyst; select count(*) from analytics.daily_overview;");
+      rates.idle.push(await once());
+      await idle.close();
+      const busy = await busyClient(psql, port);
+      const started = performance.now();
+      rates.busy.push(await once());
+      clientRates.push(busy.count() / ((performance.now() - started) / 1000));
+      await busy.stop();
+    }
+    const none = median(rates.none);
     return {
       events,
       runs,
       conditions: [
         { client: "none", eventsPerSecond: none, ratio: 1 },
-        { client: "idle", eventsPerSecond: idleRate, ratio: idleRate / none },
+        { client: "idle", eventsPerSecond: median(rates.idle), ratio: median(rates.idle) / none },
         {
           client: "busy",
-          eventsPerSecond: busyRate,
-          ratio: busyRate / none,
-          clientQueriesPerSecond: queries / seconds,
+          eventsPerSecond: median(rates.busy),
+          ratio: median(rates.busy) / none,
+          clientQueriesPerSecond: median(clientRates),
         },
       ],
     };
