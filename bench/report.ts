@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { wireClientSection } from "./wire_client_report.ts";
 
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
@@ -482,6 +483,7 @@ ${
     ])
   }
 
+${wireClientSection(r.wireClient)}
 ## Targets
 
 ${

@@ -117,6 +117,24 @@ async function runSteps(t: Deno.TestContext, beacon: RunningBeacon, password: st
     },
   );
 
+  await t.step(
+    "a client signing in as user analyst starts in role analyst; an unknown user is refused",
+    async () => {
+      const asAnalyst = await runPsql(
+        psql!,
+        beacon.sql!.port,
+        password,
+        "select current_user",
+        "analyst",
+      );
+      assert.equal(asAnalyst.code, 0, asAnalyst.stderr);
+      assert.equal(asAnalyst.stdout.trim(), "analyst");
+      const unknown = await runPsql(psql!, beacon.sql!.port, password, "select 1", "nobody_here");
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /role "nobody_here" does not exist/);
+    },
+  );
+
   await t.step("psql without the password, or with a wrong one, is refused", async () => {
     {
       const none = await runPsql(psql!, beacon.sql!.port, undefined, "select 1");

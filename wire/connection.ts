@@ -77,7 +77,7 @@ async function authenticate(
   conn: Deno.Conn,
   read: (startup: boolean) => Promise<Uint8Array | undefined>,
   ctx: ConnectionContext,
-): Promise<Uint8Array | undefined> {
+): Promise<{ startup: Uint8Array; user: string } | undefined> {
   let startup: Uint8Array | undefined;
   let user = "";
   for (;;) {
@@ -119,7 +119,7 @@ async function authenticate(
   const serverFinal = final ? await exchange.final(final.data) : undefined;
   if (!serverFinal) return await refuse();
   await writeAll(conn, authentication(12, serverFinal));
-  return startup;
+  return { startup, user };
 }
 
 /**
@@ -137,7 +137,7 @@ export async function serveConnection(
   id: number,
 ): Promise<void> {
   const read = messageReader(conn);
-  let startup: Uint8Array | undefined;
+  let startup: { startup: Uint8Array; user: string } | undefined;
   let authenticating = true;
   const drop = () => {
     if (!authenticating) return;
@@ -161,7 +161,7 @@ export async function serveConnection(
     } catch { /* already closed */ }
     return;
   }
-  await relay(conn, read, startup, ctx, closing, `w${id}_`);
+  await relay(conn, read, startup.startup, ctx, closing, `w${id}_`, startup.user);
 }
 
 async function relay(
@@ -171,10 +171,21 @@ async function relay(
   ctx: ConnectionContext,
   closing: Promise<void>,
   prefix: string,
+  user: string,
 ): Promise<void> {
   const { pglite, lock } = ctx.session;
-  const holder = clientSession(pglite, ctx.owner, prefix);
-  let release: (() => void) | undefined = await lock.acquire(holder);
+  // A user name other than the owner's is the role the session starts in (`set role`).
+  const role = user === "" || user === ctx.owner ? undefined : user;
+  const holder = clientSession(pglite, ctx.owner, prefix, role);
+  let release: (() => void) | undefined;
+  try {
+    release = await lock.acquire(holder);
+  } catch {
+    await writeAll(conn, errorResponse("FATAL", "28000", `role "${user}" does not exist`))
+      .catch(() => {});
+    conn.close();
+    return;
+  }
   // From here on the client holds the session whenever `release` is set.
   let upstream: Deno.Conn;
   try {

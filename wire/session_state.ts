@@ -62,6 +62,7 @@ export async function restoreSettings(pg: PGlite, saved: SavedSettings): Promise
  * @param pg The instance.
  * @param owner The session user the app runs as.
  * @param prefix The prefix of the client's prepared statements (`messages.ts`'s `prefixNames`).
+ * @param role The role the session starts in, if not the owner (the user name the client gave).
  * @returns The holder, and `discard()` for when the client is gone (its prepared statements
  * deallocated, the session reset, nothing saved).
  */
@@ -69,8 +70,9 @@ export function clientSession(
   pg: PGlite,
   owner: string,
   prefix: string,
+  role?: string,
 ): SessionHolder & { discard(): Promise<void> } {
-  let saved: SavedSettings = [];
+  let saved: SavedSettings = role === undefined ? [] : [["role", role]];
   let gone = false;
   return {
     async leave() {

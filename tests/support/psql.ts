@@ -26,7 +26,7 @@ export interface PsqlResult {
   stderr: string;
 }
 
-function args(port: number, extra: string[]): string[] {
+function args(port: number, extra: string[], user = "postgres"): string[] {
   return [
     "-X",
     "-w",
@@ -39,7 +39,7 @@ function args(port: number, extra: string[]): string[] {
     "-p",
     String(port),
     "-U",
-    "postgres",
+    user,
     "-d",
     "postgres",
     ...extra,
@@ -59,6 +59,7 @@ function env(password: string | undefined): Record<string, string> {
  * @param port The server's port.
  * @param password The password, or undefined for none.
  * @param sql The commands.
+ * @param user The user name to sign in as. @default {"postgres"}
  * @returns The outcome.
  */
 export async function runPsql(
@@ -66,9 +67,10 @@ export async function runPsql(
   port: number,
   password: string | undefined,
   sql: string,
+  user = "postgres",
 ): Promise<PsqlResult> {
   const out = await new Deno.Command(psql, {
-    args: args(port, ["-c", sql]),
+    args: args(port, ["-c", sql], user),
     env: env(password),
     clearEnv: false,
     stdin: "null",
