@@ -125,6 +125,29 @@ Deno.test("the wire server shares PGlite's session with the app in turns", async
         }
       },
     );
+
+    await t.step("a port already in use fails the start", async () => {
+      await assert.rejects(
+        startWireServer({
+          session: db.embedded,
+          hostname: "127.0.0.1",
+          port: server.port,
+          verifier: await createScramVerifier(PASSWORD),
+          idleInTransactionMs: 60_000,
+          log: silentLogger,
+        }),
+        Deno.errors.AddrInUse,
+      );
+    });
+
+    await t.step("stopping the server rolls back what a connected client left open", async () => {
+      const a = await connectRaw(server.port, PASSWORD);
+      await a.exchange(query("begin; insert into t values (-1)"));
+      await server.stop();
+      assert.deepEqual(await db.query("select x from t where x < 0"), []);
+      assert.equal(db.embedded.pglite.isInTransaction(), false);
+      a.close();
+    });
   } finally {
     await server.stop();
     await db.close();
