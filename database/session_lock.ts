@@ -59,8 +59,10 @@ export function createSessionLock(): SessionLock {
       await previous;
       try {
         if (current !== holder) {
-          await current?.leave?.();
+          // Forgotten before leaving: a leave that fails is not tried again by every caller.
+          const leaving = current;
           current = undefined;
+          await leaving?.leave?.();
           await holder.enter?.();
           current = holder;
         }

@@ -180,9 +180,12 @@ async function relay(
   let release: (() => void) | undefined;
   try {
     release = await lock.acquire(holder);
-  } catch {
-    await writeAll(conn, errorResponse("FATAL", "28000", `role "${user}" does not exist`))
-      .catch(() => {});
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const refusal = code === "22023" || code === "42704"
+      ? errorResponse("FATAL", "28000", `role "${user}" does not exist`)
+      : errorResponse("FATAL", "XX000", (error as Error).message);
+    await writeAll(conn, refusal).catch(() => {});
     conn.close();
     return;
   }
@@ -285,7 +288,8 @@ async function relay(
         const n = await upstream.read(chunk);
         if (n === null) break;
         const bytes = chunk.slice(0, n);
-        if (clientOpen) await writeAll(conn, bytes).catch(() => finish());
+        // Not awaited: finish() waits for this loop to read the rest of the answer.
+        if (clientOpen) await writeAll(conn, bytes).catch(() => void finish());
         messages.push(bytes);
         for (let m = messages.next(); m; m = messages.next()) {
           if (m[0] === Z) {

@@ -77,8 +77,14 @@ export function clientSession(
   return {
     async leave() {
       if (gone) return;
-      saved = await captureSettings(pg, owner);
-      if (saved.length > 0) await pg.exec(RESET_SESSION);
+      let unknown = false;
+      try {
+        saved = await captureSettings(pg, owner);
+      } catch {
+        saved = []; // unknown: nothing to restore, and the session is reset all the same
+        unknown = true;
+      }
+      if (unknown || saved.length > 0) await pg.exec(RESET_SESSION);
     },
     async enter() {
       if (!gone) await restoreSettings(pg, saved);
