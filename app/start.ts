@@ -21,6 +21,7 @@ import {
   startNightlyScheduler,
 } from "./nightly_scheduler.ts";
 import { portError } from "./startup_error.ts";
+import { type SqlPort, startSqlPort } from "./sql_port.ts";
 
 /** A running Beacon. */
 export interface RunningBeacon {
@@ -36,6 +37,8 @@ export interface RunningBeacon {
   forwarder: Forwarder;
   /** The nightly scheduler, when Beacon runs the nightly job itself. */
   nightly?: NightlyScheduler;
+  /** Where Postgres clients reach the embedded database (`BEACON_SQL_PORT`), when on. */
+  sql?: { hostname: string; port: number };
   /**
    * Stops accepting, finishes requests in flight, flushes the plugins, closes the
    * database.
@@ -104,6 +107,7 @@ interface StartedParts {
   db?: Database;
   forwarder?: Forwarder;
   nightly?: NightlyScheduler;
+  sqlPort?: SqlPort;
 }
 
 /**
@@ -126,6 +130,7 @@ export async function startBeacon(
     return await startOnPort(config, port, parts, started, options);
   } catch (error) {
     await port.close();
+    await parts.sqlPort?.server.stop();
     await parts.forwarder?.stop();
     await parts.nightly?.stop();
     await parts.db?.close();
@@ -142,7 +147,7 @@ async function startOnPort(
 ): Promise<RunningBeacon> {
   const log = options.log ?? createLogger();
   const banner = options.banner ?? ((line: string) => console.error(line));
-  const { db, migrations, seeded, wasEmpty } = await openDatabase(config.database, {
+  const { db, migrations, seeded, wasEmpty, embedded } = await openDatabase(config.database, {
     seedDemoData: config.seedDemoData,
   });
   parts.db = db;
@@ -169,6 +174,7 @@ async function startOnPort(
   }
   const localTokenSecret = (await ensureSetting(db, "local_jwt_secret", () => randomSecret(48)))
     .value;
+  const sqlPort = parts.sqlPort = await startSqlPort(config, { db, embedded, log });
 
   // The first superuser: the configured one, or on a brand-new database without demo data
   // admin@localhost with a generated password, printed once.
@@ -270,6 +276,7 @@ async function startOnPort(
         : `  superuser created (shown once): sign in as ${createdAdmin.email} with password ${createdAdmin.password}`,
     );
   }
+  sqlPort?.lines.forEach((line) => banner(line));
   if (config.plugins.length > 0) {
     banner(`  plugins:   ${config.plugins.map((p) => p.name).join(", ")}`);
   }
@@ -282,9 +289,11 @@ async function startOnPort(
     localTokenSecret,
     forwarder,
     nightly,
+    sql: sqlPort && { hostname: sqlPort.server.hostname, port: sqlPort.server.port },
     shutdown() {
       stopping ??= (async () => {
         await port.close();
+        await sqlPort?.server.stop();
         await forwarder.stop();
         await nightly?.stop();
         await db.close();

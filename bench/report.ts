@@ -5,6 +5,7 @@
  * @module
  */
 import { postHogReportRows } from "./posthog.ts";
+import { wireClientSection } from "./wire_client_report.ts";
 
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
@@ -554,6 +555,7 @@ ${
     ])
   }
 
+${wireClientSection(r.wireClient)}
 ## Targets
 
 ${

@@ -27,6 +27,7 @@ import {
 } from "./ingest.ts";
 import { CHUNK, generateDay, generateEventChunk, generateUsers } from "./data.ts";
 import { measureWire, type WireWeight } from "./wire.ts";
+import { benchWireClient } from "./wire_client.ts";
 import { benchPersonBits, benchPersonReports } from "./retention.ts";
 import { benchFunnels } from "./funnel.ts";
 import { benchRevenue } from "./revenue.ts";
@@ -458,6 +459,8 @@ if (import.meta.main) {
       await lite.close();
     }
     results.pglite = pglite;
+    log("ingestion into PGlite with a Postgres client connected");
+    results.wireClient = await benchWireClient();
   } finally {
     await db.close();
     await pg.stop();

@@ -14,6 +14,7 @@ import {
   checkTrustedProxies,
   ConfigError,
 } from "./mod.ts";
+import { sqlPortFromEnv } from "./sql_port.ts";
 
 function url(setting: string, value: string): string {
   try {
@@ -36,7 +37,9 @@ function url(setting: string, value: string): string {
  * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `MATOMO_URL`, `MATOMO_SITE_ID`,
  * `MATOMO_TOKEN_AUTH`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
  * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none),
- * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds).
+ * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds),
+ * `BEACON_SQL_PORT`, `BEACON_SQL_HOST`, `BEACON_SQL_PASSWORD`,
+ * `BEACON_SQL_IDLE_IN_TRANSACTION_MS` (Postgres clients on the embedded database; off by default).
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @returns The configuration input those settings describe.
@@ -149,6 +152,9 @@ export function configFromEnv(
       host: posthogHost ? url("POSTHOG_HOST", posthogHost) : undefined,
     }));
   }
+  const sql = sqlPortFromEnv(get, !databaseUrl);
+  if ("problem" in sql) throw new ConfigError(sql.problem.setting, sql.problem.reason);
+  if (sql.input) input.sql = sql.input;
   const webhookUrl = get("BEACON_WEBHOOK_URL");
   const webhookSecret = get("BEACON_WEBHOOK_SECRET");
   if (webhookUrl || webhookSecret) {

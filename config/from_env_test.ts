@@ -125,3 +125,47 @@ Deno.test("BEACON_RAW_RETENTION_DAYS is a whole number of days, unset by default
     /rawRetentionDays/,
   );
 });
+
+Deno.test("BEACON_SQL_PORT is off by default and listens on loopback with a 10 s idle bound", () => {
+  assert.equal(defineConfig(configFromEnv({})).sql, undefined);
+  assert.deepEqual(defineConfig(configFromEnv({ BEACON_SQL_PORT: "5433" })).sql, {
+    port: 5433,
+    hostname: "127.0.0.1",
+    password: undefined,
+    idleInTransactionMs: 10_000,
+  });
+  const open = defineConfig(configFromEnv({
+    BEACON_SQL_PORT: "5433",
+    BEACON_SQL_HOST: "0.0.0.0",
+    BEACON_SQL_PASSWORD: "a-long-enough-password",
+    BEACON_SQL_IDLE_IN_TRANSACTION_MS: "2500",
+  })).sql;
+  assert.deepEqual(open, {
+    port: 5433,
+    hostname: "0.0.0.0",
+    password: "a-long-enough-password",
+    idleInTransactionMs: 2500,
+  });
+});
+
+Deno.test("BEACON_SQL_PORT refuses DATABASE_URL, a short password, and companions without it", () => {
+  const refused = (env: Record<string, string>, setting: string) =>
+    assert.throws(
+      () => defineConfig(configFromEnv(env)),
+      (e) => e instanceof ConfigError && e.setting === setting,
+      JSON.stringify(env),
+    );
+  refused({ BEACON_SQL_PORT: "5433", DATABASE_URL: "postgres://u@h/db" }, "BEACON_SQL_PORT");
+  refused({ BEACON_SQL_PORT: "5433", BEACON_SQL_PASSWORD: "short" }, "BEACON_SQL_PASSWORD");
+  refused({ BEACON_SQL_PASSWORD: "a-long-enough-password" }, "BEACON_SQL_PORT");
+  refused({ BEACON_SQL_PORT: "fifty" }, "BEACON_SQL_PORT");
+  refused(
+    { BEACON_SQL_PORT: "5433", BEACON_SQL_IDLE_IN_TRANSACTION_MS: "10" },
+    "BEACON_SQL_IDLE_IN_TRANSACTION_MS",
+  );
+  assert.throws(
+    () =>
+      defineConfig({ database: { kind: "postgres", url: "postgres://h/db" }, sql: { port: 1 } }),
+    (e) => e instanceof ConfigError && e.setting === "sql.port",
+  );
+});

@@ -12,6 +12,7 @@ import type { BeaconPlugin } from "../plugins/mod.ts";
 import type { ForwarderConfig } from "../plugins/forwarder.ts";
 import type { SqlLimits } from "../analytics/sql_runner.ts";
 import { parseAddressRange } from "../http/client_address.ts";
+import { resolveSqlPort, type SqlPortConfig, type SqlPortInput } from "./sql_port.ts";
 
 export type { DatabaseConfig, ForwarderConfig };
 
@@ -96,6 +97,8 @@ export interface BeaconConfig {
    * `X-Forwarded-Proto` are believed. Empty: those headers are ignored.
    */
   trustedProxies: string[];
+  /** Postgres clients on the embedded database (`BEACON_SQL_PORT`); off when unset. */
+  sql?: SqlPortConfig;
 }
 
 /** The configuration as written in `fresh.config.ts`: every field optional. */
@@ -139,6 +142,8 @@ export interface BeaconConfigInput {
    * `X-Forwarded-For` / `X-Forwarded-Proto` are believed. @default {[] (none)}
    */
   trustedProxies?: string[];
+  /** Serve the embedded database to Postgres clients (`config/sql_port.ts`). @default {off} */
+  sql?: SqlPortInput;
 }
 
 /** A setting that is missing or wrong; the message names it. */
@@ -287,6 +292,8 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     (input.trustedProxies ?? []).map((entry) => entry.trim()),
     " (e.g. 10.0.0.0/8, ::1)",
   );
+  const sql = input.sql && resolveSqlPort(input.sql, { embedded: database.kind === "embedded" });
+  if (sql && "problem" in sql) throw new ConfigError(sql.problem.setting, sql.problem.reason);
   return {
     port,
     hostname: input.hostname ?? "0.0.0.0",
@@ -303,5 +310,6 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
     trustedProxies,
+    sql: sql?.config,
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Database, DatabaseConfig, Queryable } from "./mod.ts";
-import { openPglite } from "./pglite.ts";
+import { type EmbeddedSession, openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 import { applyMigrations, type ApplyMigrationsResult } from "./migrate.ts";
 import { type DataDirLock, lockDataDir } from "./lock.ts";
@@ -22,6 +22,8 @@ export interface OpenedDatabase {
   seeded: boolean;
   /** Whether the database had no users when it was opened. */
   wasEmpty: boolean;
+  /** The embedded database's instance and session lock (embedded mode only), for `wire/`. */
+  embedded?: EmbeddedSession;
 }
 
 function releasingOnClose(db: Database, lock: DataDirLock): Database {
@@ -56,12 +58,17 @@ export async function openDatabase(
   options: { seedDemoData?: boolean } = {},
 ): Promise<OpenedDatabase> {
   let db: Database;
+  let embedded: EmbeddedSession | undefined;
   if (config.kind === "embedded" && config.dataDir.startsWith("memory://")) {
-    db = await openPglite();
+    const pglite = await openPglite();
+    embedded = pglite.embedded;
+    db = pglite;
   } else if (config.kind === "embedded") {
     const lock = await lockDataDir(config.dataDir);
     try {
-      db = releasingOnClose(await openPglite({ dataDir: `${config.dataDir}/pg` }), lock);
+      const pglite = await openPglite({ dataDir: `${config.dataDir}/pg` });
+      embedded = pglite.embedded;
+      db = releasingOnClose(pglite, lock);
     } catch (error) {
       lock.release();
       throw error;
@@ -79,7 +86,7 @@ export async function openDatabase(
       await db.exec(await Deno.readTextFile(SEED_FILE));
       seeded = true;
     }
-    return { db, migrations, seeded, wasEmpty: users === 0 };
+    return { db, migrations, seeded, wasEmpty: users === 0, embedded };
   } catch (error) {
     await db.close();
     throw error;

@@ -7,6 +7,21 @@ import { PGlite, types } from "@electric-sql/pglite";
 import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import type { Database, Queryable, TextResult } from "./mod.ts";
 import { DatabaseClosedError } from "./errors.ts";
+import { createSessionLock, type SessionLock } from "./session_lock.ts";
+
+/** The embedded database's own instance and the lock over its one session, for `wire/`. */
+export interface EmbeddedSession {
+  /** The PGlite instance. */
+  pglite: PGlite;
+  /** The lock every query of the app takes; a wire client takes it for its turns. */
+  lock: SessionLock;
+}
+
+/** The embedded database, with its session for serving it over the wire protocol. */
+export interface PgliteDatabase extends Database {
+  /** The instance and the lock over its session. */
+  embedded: EmbeddedSession;
+}
 
 /** Options for {@linkcode openPglite}. */
 export interface PgliteOptions {
@@ -74,16 +89,20 @@ function wrap(pg: PGlite, db: Pick<PGlite, "query" | "exec">): Queryable {
  */
 export async function openPglite(
   options: PgliteOptions = {},
-): Promise<Database> {
+): Promise<PgliteDatabase> {
   const pg = await PGlite.create(options.dataDir, { extensions: { pgcrypto } });
   const base = wrap(pg, pg);
+  // Every statement of the app holds the session; the app leaves no session state behind.
+  const lock = createSessionLock();
+  const app = {};
   return {
     kind: "pglite",
-    query: base.query,
-    exec: base.exec,
-    queryText: base.queryText,
+    embedded: { pglite: pg, lock },
+    query: (text, params) => lock.run(app, () => base.query(text, params)),
+    exec: (script) => lock.run(app, () => base.exec(script)),
+    queryText: (text) => lock.run(app, () => base.queryText(text)),
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return guarded(pg, () => pg.transaction((tx) => fn(wrap(pg, tx))));
+      return lock.run(app, () => guarded(pg, () => pg.transaction((tx) => fn(wrap(pg, tx)))));
     },
     async close(): Promise<void> {
       await pg.close();
