@@ -47,7 +47,7 @@ export async function storeDeadLetters(
             (plugin, event_id, event, error, attempts, first_failed_at, last_failed_at)
      select $1, (l ->> 'event_id')::uuid, l -> 'event', l ->> 'error', (l ->> 'attempts')::int,
             (l ->> 'first')::timestamptz, (l ->> 'last')::timestamptz
-       from jsonb_array_elements($2::jsonb) as l
+       from jsonb_array_elements($2::text::jsonb) as l
      on conflict (plugin, event_id) do update
         set error = excluded.error, attempts = d.attempts + excluded.attempts,
             last_failed_at = excluded.last_failed_at, event = excluded.event`,
@@ -158,7 +158,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       await db.query(
         `update beacon.plugin_dead_letters d
             set attempts = d.attempts + 1, last_failed_at = now(), error = r.error
-           from jsonb_each_text($2::jsonb) as r (event_id, error)
+           from jsonb_each_text($2::text::jsonb) as r (event_id, error)
           where d.plugin = $1 and d.event_id = r.event_id::uuid`,
         [plugin.name, JSON.stringify(Object.fromEntries(refused))],
       );

@@ -81,7 +81,7 @@ export async function deliverIsolating<R>(o: IsolatingOptions<R>): Promise<void>
       o.held.set(event.id, held);
       throw new HeldBack(event.id, held.attempts, limit, reason);
     }
-    o.held.delete(event.id);
+    o.held.set(event.id, held);
     await o.commit([row], [{
       event,
       error: reason,
@@ -89,6 +89,7 @@ export async function deliverIsolating<R>(o: IsolatingOptions<R>): Promise<void>
       firstFailedAt: held.firstFailedAt,
       lastFailedAt: now,
     }]);
+    o.held.delete(event.id);
   }
 
   async function retryRefused(event: PluginEvent, reason: string): Promise<DeadLetter | null> {
