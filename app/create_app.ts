@@ -14,6 +14,7 @@ import personReportsApi from "../routes/api/retention.ts";
 import funnelApi from "../routes/api/funnel.ts";
 import revenueApi from "../routes/api/revenue.ts";
 import trendApi from "../routes/api/trend.ts";
+import pluginsApi from "../routes/api/plugins.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
 import personReportPages from "../routes/retention.tsx";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
+  app.route("/api/v1/plugins", pluginsApi);
   app.route("/api/v1/analytics", funnelApi);
   app.route("/api/v1/analytics", revenueApi);
   app.route("/api/v1/analytics", trendApi);
