@@ -21,8 +21,11 @@
  */
 import type { Database } from "../database/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { BeaconPlugin, PluginEvent } from "./mod.ts";
+import type { BeaconPlugin } from "./mod.ts";
 import { classifyFailure } from "./failure.ts";
+import { type EventRow, toPluginEvent } from "./event_row.ts";
+
+export { toPluginEvent };
 import { deliverIsolating, type HeldEvent } from "./isolate.ts";
 import {
   deadLetterCounts,
@@ -101,35 +104,6 @@ export interface ForwarderOptions {
   config: ForwarderConfig;
   /** The logger. */
   log: Logger;
-}
-
-interface EventRow {
-  id: string;
-  txid: string;
-  seq: string | number;
-  event_type: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  payload: Record<string, unknown> | string;
-  timestamp: Date | string;
-  received_at: Date | string;
-}
-
-function iso(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
-/** Turns a row of `beacon.events_after` into what plugins receive. */
-export function toPluginEvent(row: EventRow): PluginEvent {
-  return {
-    id: row.id,
-    event: row.event_type,
-    userId: row.user_id,
-    anonymousId: row.anonymous_id,
-    properties: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
-    timestamp: iso(row.timestamp),
-    receivedAt: iso(row.received_at),
-  };
 }
 
 /** The retry delay after `failures` failures in a row. */
