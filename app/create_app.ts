@@ -15,6 +15,7 @@ import funnelApi from "../routes/api/funnel.ts";
 import revenueApi from "../routes/api/revenue.ts";
 import trendApi from "../routes/api/trend.ts";
 import posthog from "../routes/posthog/mod.ts";
+import pluginsApi from "../routes/api/plugins.ts";
 import login from "../routes/login.tsx";
 import pages from "../routes/analytics.tsx";
 import personReportPages from "../routes/retention.tsx";
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
   app.route("/", posthog);
+  app.route("/api/v1/plugins", pluginsApi);
   app.route("/api/v1/analytics", funnelApi);
   app.route("/api/v1/analytics", revenueApi);
   app.route("/api/v1/analytics", trendApi);

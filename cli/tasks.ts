@@ -8,6 +8,9 @@
  *   account; without `--password` one is generated and printed once.
  * - `deno task ingest-key`: print the ingest key in force (the stored one, unless
  *   `BEACON_INGEST_KEY` is set), e.g. when the one printed on the first start was lost.
+ * - `deno task plugins:replay NAME`: hand the configured plugin NAME its dead letters
+ *   (events its destination refused for good) again, once the destination is fixed; exit
+ *   code 1 when some are refused again or the destination cannot be reached (they are kept).
  *
  * Like `deno task start`, each takes the embedded data directory's lock first: while
  * Beacon (or another task) runs on the same directory, they refuse in one line naming its
@@ -21,11 +24,13 @@ import { randomSecret } from "../auth/secrets.ts";
 import type { BeaconConfig } from "../config/mod.ts";
 import type { Database } from "../database/mod.ts";
 import { describeStartupError } from "../app/startup_error.ts";
+import { replayDeadLetters } from "../plugins/dead_letters.ts";
+import { createLogger } from "../log/mod.ts";
 
 const USAGE =
-  "usage: deno run -A cli/tasks.ts migrate | seed | aggregate | ingest-key | user:create --email EMAIL [--password PASSWORD] [--superuser]";
+  "usage: deno run -A cli/tasks.ts migrate | seed | aggregate | ingest-key | user:create --email EMAIL [--password PASSWORD] [--superuser] | plugins:replay NAME";
 
-const COMMANDS = ["migrate", "seed", "aggregate", "ingest-key", "user:create"];
+const COMMANDS = ["migrate", "seed", "aggregate", "ingest-key", "user:create", "plugins:replay"];
 
 /** Reads `--name value` and `--flag` arguments. */
 export function parseFlags(args: string[]): Record<string, string | true> {
@@ -71,6 +76,11 @@ export function parseCommand(args: string[]): CliCommand {
     throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   }
   let flags: Record<string, string | true>;
+  if (command === "plugins:replay") {
+    if (!rest[0] || rest[0].startsWith("--")) throw new UsageError("the plugin's NAME is required");
+    if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}"`);
+    return { command, flags: { name: rest[0] } };
+  }
   try {
     flags = parseFlags(rest);
   } catch (error) {
@@ -91,6 +101,40 @@ async function embeddedDatabaseExists(config: BeaconConfig): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** `plugins:replay NAME`: the configured plugin's dead letters, handed over again. */
+async function replayCommand(db: Database, config: BeaconConfig, name: string): Promise<number> {
+  const plugin = config.plugins.find((p) => p.name === name);
+  if (!plugin) {
+    const names = config.plugins.map((p) => p.name).join(", ") || "none";
+    console.error(`no plugin named "${name}" is configured (configured: ${names})`);
+    return 1;
+  }
+  const log = createLogger({ fields: { plugin: name }, write: (line) => console.error(line) });
+  await plugin.setup?.({ log });
+  try {
+    const result = await replayDeadLetters({
+      db,
+      plugin,
+      log,
+      batchSize: config.forwarder.batchSize,
+    });
+    console.log(
+      `${name}: replayed ${result.replayed} dead letter(s), ${result.failed} refused again`,
+    );
+    if (result.lastError) console.error(`last refusal: ${result.lastError}`);
+    return result.failed > 0 ? 1 : 0;
+  } catch (error) {
+    console.error(
+      `${name}: the destination could not take the events; the dead letters are kept: ${
+        (error as Error).message
+      }`,
+    );
+    return 1;
+  } finally {
+    await plugin.shutdown?.();
   }
 }
 
@@ -125,6 +169,7 @@ async function runCommand(
     }
     console.log(row.value);
   }
+  if (command === "plugins:replay") return await replayCommand(db, config, flags.name as string);
   if (command === "user:create") {
     const email = flags.email as string;
     const generated = typeof flags.password !== "string";

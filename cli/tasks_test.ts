@@ -4,6 +4,7 @@ import { openPglite } from "../database/pglite.ts";
 import { openDatabase } from "../database/open.ts";
 import { lockDataDir } from "../database/lock.ts";
 import { ensureSetting } from "../database/settings.ts";
+import { fakeWebhookReceiver } from "../tests/support/fake_services.ts";
 
 Deno.test("flags: values, = values and switches", () => {
   assert.deepEqual(parseFlags(["--email", "a@b.c", "--superuser", "--password=x y"]), {
@@ -147,6 +148,60 @@ Deno.test("deno task ingest-key shows the stored ingest key again, for the owner
       lock.release();
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task plugins:replay NAME hands the plugin its dead letters again once the destination is fixed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beacon-cli-" });
+  const hook = fakeWebhookReceiver();
+  const event = {
+    id: crypto.randomUUID(),
+    event: "plan_chosen",
+    userId: null,
+    anonymousId: "v",
+    properties: { name: "poison" },
+    timestamp: "2026-11-27T00:00:00.000Z",
+    receivedAt: "2026-11-27T00:00:01.000Z",
+  };
+  const env = {
+    BEACON_WEBHOOK_URL: hook.url,
+    BEACON_WEBHOOK_SECRET: "s3cret-s3cret-s3cret-s3cret",
+  };
+  try {
+    const { db } = await openDatabase({ kind: "embedded", dataDir: dir });
+    try {
+      await db.query(
+        `insert into beacon.plugin_dead_letters (plugin, event_id, event, error, attempts, first_failed_at, last_failed_at)
+         values ('webhook', $1, $2::text::jsonb, 'webhook answered 422', 3, now(), now())`,
+        [event.id, JSON.stringify(event)],
+      );
+    } finally {
+      await db.close();
+    }
+    assert.equal((await runCli(["plugins:replay"], dir)).code, 2, "the NAME is required");
+    const unknown = await runCli(["plugins:replay", "nobody"], dir, env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no plugin named "nobody" is configured \(configured: webhook\)/);
+
+    hook.state.rejects = () => true;
+    const refused = await runCli(["plugins:replay", "webhook"], dir, env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout, /webhook: replayed 0 dead letter\(s\), 1 refused again/);
+
+    hook.state.rejects = () => false;
+    const fixed = await runCli(["plugins:replay", "webhook"], dir, env);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.stdout, /webhook: replayed 1 dead letter\(s\), 0 refused again/);
+    assert.deepEqual(hook.received, [event], "the destination got the event as it was, once");
+    const { db: after } = await openDatabase({ kind: "embedded", dataDir: dir });
+    try {
+      assert.deepEqual(await after.query("select * from beacon.plugin_dead_letters"), []);
+    } finally {
+      await after.close();
+    }
+  } finally {
+    await hook.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

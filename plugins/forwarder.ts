@@ -8,15 +8,37 @@
  * running when a later one is read, so the later one waits for it; nothing can commit
  * behind the cursor, and no event is skipped.
  *
- * Failures: a plugin that throws gets the same batch again after a delay that doubles from
- * `minBackoffMs` to `maxBackoffMs`. Each plugin has its own loop, so a failing plugin
- * delays only itself; ingestion never waits for plugins.
+ * Failures: a plugin that throws a retryable error (`plugins/failure.ts`: no answer, 5xx,
+ * 408, 429) gets the same batch again after a delay that doubles from `minBackoffMs` to
+ * `maxBackoffMs`, or after the destination's `Retry-After` when longer. A permanent refusal
+ * (another 4xx) is narrowed down to the event at fault, which is tried alone up to
+ * `permanentAttempts` times and then moved to `beacon.plugin_dead_letters`
+ * (`plugins/isolate.ts`, `plugins/dead_letters.ts`); `replay` hands dead letters over again.
+ * Each plugin has its own loop, so a failing plugin delays only itself; ingestion never
+ * waits for plugins.
  *
  * @module
  */
 import type { Database } from "../database/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { BeaconPlugin, PluginEvent } from "./mod.ts";
+import type { BeaconPlugin } from "./mod.ts";
+import { classifyFailure } from "./failure.ts";
+import { type EventRow, toPluginEvent } from "./event_row.ts";
+
+export { toPluginEvent };
+import { deliverIsolating, type HeldEvent } from "./isolate.ts";
+import {
+  deadLetterCounts,
+  replayDeadLetters,
+  type ReplayResult,
+  storeDeadLetters,
+} from "./dead_letters.ts";
+
+/** Refusals of one event before it is dead-lettered, unless configured. */
+export const DEFAULT_PERMANENT_ATTEMPTS = 3;
+
+/** The longest `Retry-After` honoured, in milliseconds (a longer one waits this long). */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /** How the forwarder feeds plugins. */
 export interface ForwarderConfig {
@@ -28,6 +50,11 @@ export interface ForwarderConfig {
   minBackoffMs: number;
   /** Longest retry delay, in milliseconds. */
   maxBackoffMs: number;
+  /**
+   * Permanent refusals of one event (a 4xx other than 408/429) before it is dead-lettered.
+   * @default {3}
+   */
+  permanentAttempts?: number;
 }
 
 /** How one plugin is doing. */
@@ -46,6 +73,8 @@ export interface PluginStatus {
   lastErrorAt: string | null;
   /** When a batch was last delivered. */
   lastDeliveredAt: string | null;
+  /** Events moved to `beacon.plugin_dead_letters` and not replayed yet. */
+  deadLettered: number;
 }
 
 /** The running forwarder. */
@@ -58,6 +87,11 @@ export interface Forwarder {
   stop(): Promise<void>;
   /** Every plugin's lag, counts and last error. */
   status(): Promise<PluginStatus[]>;
+  /**
+   * Hands a plugin's dead letters to it again (between its batches); throws when no plugin
+   * has that name, or when the destination is still unreachable.
+   */
+  replay(name: string): Promise<ReplayResult>;
 }
 
 /** Options for {@linkcode createForwarder}. */
@@ -70,35 +104,6 @@ export interface ForwarderOptions {
   config: ForwarderConfig;
   /** The logger. */
   log: Logger;
-}
-
-interface EventRow {
-  id: string;
-  txid: string;
-  seq: string | number;
-  event_type: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  payload: Record<string, unknown> | string;
-  timestamp: Date | string;
-  received_at: Date | string;
-}
-
-function iso(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
-/** Turns a row of `beacon.events_after` into what plugins receive. */
-export function toPluginEvent(row: EventRow): PluginEvent {
-  return {
-    id: row.id,
-    event: row.event_type,
-    userId: row.user_id,
-    anonymousId: row.anonymous_id,
-    properties: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
-    timestamp: iso(row.timestamp),
-    receivedAt: iso(row.received_at),
-  };
 }
 
 /** The retry delay after `failures` failures in a row. */
@@ -120,6 +125,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let stopped = false;
   const loops: Promise<void>[] = [];
   const waiters = new Set<() => void>();
+  const busy = new Map<string, Promise<unknown>>();
+
+  /** Runs `work` when nothing else runs for the plugin (its batch, or a replay). */
+  function exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = busy.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(work);
+    busy.set(name, next.catch(() => {}));
+    return next;
+  }
 
   function pause(ms: number): Promise<void> {
     if (stopped) return Promise.resolve();
@@ -143,6 +157,27 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     let failures = 0;
     let ready = false;
     let cursor: { txid: string; seq: string } | undefined;
+    const held = new Map<string, HeldEvent>();
+    const commit = async (rows: EventRow[], letters: Parameters<typeof storeDeadLetters>[2]) => {
+      const last = rows[rows.length - 1];
+      await db.transaction(async (tx) => {
+        await storeDeadLetters(tx, plugin.name, letters);
+        await tx.query(
+          `update beacon.plugin_cursors
+              set last_txid = $2::xid8, last_seq = $3::bigint, delivered = delivered + $4,
+                  failures = 0, last_delivered_at = now(), updated_at = now()
+            where plugin = $1`,
+          [plugin.name, last.txid, String(last.seq), rows.length - letters.length],
+        );
+      });
+      cursor = { txid: last.txid, seq: String(last.seq) };
+      if (letters.length > 0) {
+        pluginLog.warn("events refused for good were dead-lettered", {
+          event_ids: letters.map((l) => l.event.id),
+          error: letters[letters.length - 1].error,
+        });
+      }
+    };
     while (!stopped) {
       try {
         if (!ready) {
@@ -160,31 +195,40 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           );
           cursor = row;
         }
-        const rows = await db.query<EventRow>(
-          `select id, txid::text as txid, seq, event_type, user_id, anonymous_id, payload,
-                  "timestamp", received_at
-             from beacon.events_after($1::xid8, $2::bigint, $3)`,
-          [cursor.txid, cursor.seq, config.batchSize],
-        );
-        if (rows.length === 0) {
+        const from = cursor;
+        const found = await exclusive(plugin.name, async () => {
+          const rows = await db.query<EventRow>(
+            `select id, txid::text as txid, seq, event_type, user_id, anonymous_id, payload,
+                    "timestamp", received_at
+               from beacon.events_after($1::xid8, $2::bigint, $3)`,
+            [from.txid, from.seq, config.batchSize],
+          );
+          if (rows.length === 0) return false;
+          await deliverIsolating({
+            plugin,
+            rows,
+            toEvent: toPluginEvent,
+            commit,
+            permanentAttempts: config.permanentAttempts ?? DEFAULT_PERMANENT_ATTEMPTS,
+            held,
+            pause: (attempt) => pause(backoffMs(attempt, config)),
+            stopped: () => stopped,
+          });
+          return true;
+        });
+        if (!found) {
           await pause(config.pollIntervalMs);
           continue;
         }
-        await plugin.onEvents(rows.map(toPluginEvent));
-        const last = rows[rows.length - 1];
-        await db.query(
-          `update beacon.plugin_cursors
-              set last_txid = $2::xid8, last_seq = $3::bigint, delivered = delivered + $4,
-                  failures = 0, last_delivered_at = now(), updated_at = now()
-            where plugin = $1`,
-          [plugin.name, last.txid, String(last.seq), rows.length],
-        );
-        cursor = { txid: last.txid, seq: String(last.seq) };
         failures = 0;
       } catch (error) {
         failures++;
-        const message = error instanceof Error ? error.message : String(error);
-        const delay = backoffMs(failures, config);
+        const failure = classifyFailure(error);
+        const message = failure.message;
+        const delay = Math.max(
+          backoffMs(failures, config),
+          Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
+        );
         pluginLog.warn("plugin delivery failed; will retry", {
           error: message,
           failures,
@@ -224,8 +268,17 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       wakeAll();
       await Promise.all(loops.splice(0));
     },
+    replay(name) {
+      const plugin = plugins.find((p) => p.name === name);
+      if (!plugin) return Promise.reject(new Error(`no plugin is named "${name}"`));
+      return exclusive(
+        name,
+        () => replayDeadLetters({ db, plugin, log, batchSize: config.batchSize }),
+      );
+    },
     async status() {
       const statuses: PluginStatus[] = [];
+      const dead = await deadLetterCounts(db);
       for (const plugin of plugins) {
         const [row] = await db.query<{
           lag: string;
@@ -250,6 +303,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           lastError: row.last_error,
           lastErrorAt: row.last_error_at,
           lastDeliveredAt: row.last_delivered_at,
+          deadLettered: dead.get(plugin.name) ?? 0,
         });
       }
       return statuses;

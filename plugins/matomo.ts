@@ -28,14 +28,18 @@
  * batch again later; Matomo runs a bulk request in one database transaction
  * (`bulk_requests_use_transaction`, on by default), so a failed one tracked nothing. A batch
  * Matomo refuses entirely as invalid also throws (nothing was tracked, so a retry counts
- * nothing twice): that is a wrong site id or token, not bad events. When only some requests
- * are invalid (a bad parameter), the others are tracked: the invalid ones are logged with
- * their event ids and not sent again, since resending the batch would count the rest twice.
+ * nothing twice), as a refusal (`retryable` false): the forwarder then isolates the event at
+ * fault and dead-letters it after a few attempts. When only some requests are invalid (a bad
+ * parameter), the others are tracked and must not be sent again (they would count twice):
+ * with `invalid_indices` (a superuser's token) the invalid events are handed back as
+ * `refused`, so the forwarder retries them alone and then dead-letters them; without it they
+ * are only logged (Matomo does not say which they were).
  *
  * @module
  */
 import type { BeaconPlugin, PluginEvent } from "./mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { parseRetryAfter } from "./failure.ts";
 import { type MatomoMappingOptions, toMatomoRequest } from "./matomo_request.ts";
 
 /** Options for {@linkcode matomo}: the site and page view types as in {@linkcode MatomoMappingOptions}. */
@@ -56,6 +60,8 @@ export class MatomoError extends Error {
   readonly status?: number;
   /** Whether sending the same batch again may work. */
   readonly retryable: boolean;
+  /** The wait Matomo asked for (`Retry-After`), in milliseconds. */
+  retryAfterMs?: number;
 
   /**
    * @param message What went wrong.
@@ -187,9 +193,18 @@ export function matomo(options: MatomoPluginOptions): BeaconPlugin {
         const reason = error instanceof Error ? error.message : String(error);
         throw new MatomoError(`Matomo could not be reached: ${reason}`);
       }
-      const outcome = readBulkAnswer(response.status, await response.text(), events);
+      const text = await response.text();
+      let outcome: BulkOutcome;
+      try {
+        outcome = readBulkAnswer(response.status, text, events);
+      } catch (error) {
+        if (error instanceof MatomoError) {
+          error.retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        }
+        throw error;
+      }
       if (outcome.invalid > 0) {
-        log?.warn("Matomo refused events as invalid; they are not sent again", {
+        log?.warn("Matomo refused events as invalid", {
           invalid: outcome.invalid,
           event_ids: outcome.invalidIds,
         });
@@ -201,6 +216,9 @@ export function matomo(options: MatomoPluginOptions): BeaconPlugin {
           invalid: outcome.invalid,
         });
       }
+      if (outcome.invalidIds.length === 0) return;
+      const reason = `Matomo refused the event as invalid (${outcome.invalid} of ${events.length})`;
+      return { refused: outcome.invalidIds.map((id) => ({ id, error: reason })) };
     },
   };
 }

@@ -143,7 +143,7 @@ Deno.test("while Matomo answers 500 or refuses connections the batch fails; afte
   }
 });
 
-Deno.test("a poisoned event among good ones is logged by id and not sent again; the rest are tracked once", async () => {
+Deno.test("a poisoned event among good ones is handed back as refused by id; the rest are tracked once", async () => {
   const server = fakeMatomo();
   const lines: LogFields[] = [];
   const plugin = matomo({ url: server.url, siteId: 7, tokenAuth: server.tokenAuth });
@@ -151,8 +151,10 @@ Deno.test("a poisoned event among good ones is logged by id and not sent again; 
     await plugin.setup?.({ log: createLogger({ write: (line) => lines.push(JSON.parse(line)) }) });
     server.state.poisoned = (p) => p.e_n === "poison";
     const batch = ["a", "poison", "b"].map((name) => event({ event: "x", properties: { name } }));
-    await plugin.onEvents(batch);
+    const outcome = await plugin.onEvents(batch);
     assert.deepEqual(server.tracked.map((t) => t.e_n), ["a", "b"]);
+    assert.deepEqual(outcome?.refused?.map((r) => r.id), [batch[1].id]);
+    await assert.rejects(plugin.onEvents([batch[1]]), (e: MatomoError) => e.retryable === false);
     const warning = lines.find((l) => /refused events as invalid/.test(String(l.msg)));
     assert.ok(warning, JSON.stringify(lines));
     assert.deepEqual(warning.event_ids, [batch[1].id]);

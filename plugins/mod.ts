@@ -37,6 +37,12 @@ export interface PluginEvent {
   receivedAt: string;
 }
 
+/** What a plugin may resolve with: the events the destination refused, the rest taken. */
+export interface DeliveryResult {
+  /** Refused events (ids of the batch) and why; they are retried alone, then dead-lettered. */
+  refused?: Array<{ id: string; error: string }>;
+}
+
 /** What a plugin is given at setup. */
 export interface PluginContext {
   /** A logger whose lines carry the plugin's name. */
@@ -51,9 +57,12 @@ export interface BeaconPlugin {
   setup?(context: PluginContext): Promise<void> | void;
   /**
    * Delivers a batch. Resolve when the events are safely handed over; throw to have the
-   * same batch delivered again later.
+   * same batch delivered again later (see `plugins/failure.ts`: a `PluginError` that is not
+   * retryable makes the forwarder isolate the event at fault and dead-letter it). Resolve
+   * with `{ refused }` when the destination took the batch but refused some events and
+   * said which: only those are retried, alone, then dead-lettered.
    */
-  onEvents(events: PluginEvent[]): Promise<void>;
+  onEvents(events: PluginEvent[]): Promise<void | DeliveryResult>;
   /** Called once at shutdown, after the last batch: flush and release resources. */
   shutdown?(): Promise<void> | void;
 }

@@ -5,11 +5,14 @@
  * The body is `{ "events": [PluginEvent, ...] }`. The header
  * `Beacon-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`
  * lets the receiver verify both the body and its freshness. Any 2xx answer is success;
- * anything else (or no answer within the timeout) makes the batch be sent again later.
+ * anything else (or no answer within the timeout) makes the batch be sent again later. A 4xx
+ * other than 408/429 is a refusal (`PluginError`, not retryable): the forwarder isolates the
+ * event at fault and dead-letters it; a 429's or 503's `Retry-After` is honoured.
  *
  * @module
  */
 import type { BeaconPlugin, PluginEvent } from "./mod.ts";
+import { parseRetryAfter, PluginError } from "./failure.ts";
 
 /** Options for {@linkcode webhook}. */
 export interface WebhookPluginOptions {
@@ -106,9 +109,10 @@ export function webhook(options: WebhookPluginOptions): BeaconPlugin {
       });
       await response.body?.cancel();
       if (!response.ok) {
-        throw new Error(
-          `webhook answered ${response.status} ${response.statusText}`,
-        );
+        throw new PluginError(`webhook answered ${response.status} ${response.statusText}`, {
+          status: response.status,
+          retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+        });
       }
     },
   };

@@ -18,7 +18,10 @@ import { RollupsOnlyNotice } from "../components/RollupsOnlyNotice.tsx";
 import { TopEventTypes } from "../components/TopEventTypes.tsx";
 import type { ChartSelection, RefusedParameter } from "../components/chart/types.ts";
 import { sendPage } from "./_page.ts";
-import { asViewer, csrfToken } from "./_viewer.ts";
+import { asViewer, csrfMatches, csrfToken } from "./_viewer.ts";
+import { PluginDeliveries } from "../components/PluginDeliveries.tsx";
+import { replayPlugin } from "./api/plugins.ts";
+import { ApiError } from "../http/errors.ts";
 import { requireSuperuserPage } from "./_guards.tsx";
 import { island } from "../hydration/render.ts";
 import TimeSeriesChart from "../islands/TimeSeriesChart.tsx";
@@ -124,8 +127,13 @@ pages.get("/analytics", async (c) => {
           "select exists (select 1 from public.events where event_type <> 'user_signup') as any",
         ),
       ];
+      // Dead letters per plugin, as the viewer: RLS lets superusers read them.
+      const dead = await tx.query<{ plugin: string; n: number }>(
+        "select plugin, count(*)::int as n from beacon.plugin_dead_letters group by plugin",
+      );
       return {
         keptFrom: await readRawEventsKeptFrom(tx),
+        deadLetters: new Map(dead.map((r) => [r.plugin, r.n])),
         metrics,
         selection,
         refused,
@@ -172,6 +180,15 @@ pages.get("/analytics", async (c) => {
             />
             <TopEventTypes from={selection.from} to={selection.to} rows={data.breakdown} />
           </div>
+          {c.var.deps.config.plugins.length > 0 && (
+            <PluginDeliveries
+              csrf={csrfToken(c)}
+              plugins={c.var.deps.config.plugins.map((p) => ({
+                name: p.name,
+                deadLettered: data.deadLetters.get(p.name) ?? 0,
+              }))}
+            />
+          )}
         </>,
       ),
       data.refused ? 400 : 200,
@@ -214,6 +231,16 @@ pages.get("/analytics/events", async (c) => {
     if (error instanceof ParamError) return badRequest(c, error, "events");
     throw error;
   }
+});
+
+// The dashboard's replay button (the API has POST /api/v1/plugins/:name/replay).
+pages.post("/analytics/plugins/:name/replay", async (c) => {
+  const form = await c.req.parseBody();
+  if (!csrfMatches(c, form.csrf, c.var.viewer.sessionSecret)) {
+    throw new ApiError(403, "csrf", "this form has expired: reload the dashboard and try again");
+  }
+  await replayPlugin(c, c.req.param("name"));
+  return c.redirect("/analytics", 303);
 });
 
 export default pages;

@@ -72,6 +72,7 @@ health.get("/", async (c) => {
         last_error: p.lastError,
         last_error_at: p.lastErrorAt,
         last_delivered_at: p.lastDeliveredAt,
+        dead_lettered: p.deadLettered,
       })),
     });
   } catch (error) {

@@ -8,7 +8,13 @@
 /** A fake PostHog: records `POST /batch/` events; answers 500 while `failing`. */
 export function fakePostHog() {
   const received: Array<Record<string, unknown>> = [];
-  const state = { failing: false, requests: 0, apiKeys: new Set<string>() };
+  const state = {
+    failing: false,
+    requests: 0,
+    apiKeys: new Set<string>(),
+    /** A batch holding an event this accepts is refused whole with a 400, as PostHog does. */
+    rejects: (_event: Record<string, unknown>) => false,
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
       return new Response("not found", { status: 404 });
@@ -19,6 +25,9 @@ export function fakePostHog() {
       : req.body!;
     const body = JSON.parse(await new Response(stream).text());
     if (state.failing) return new Response("unavailable", { status: 500 });
+    if (body.batch.some(state.rejects)) {
+      return Response.json({ type: "validation_error" }, { status: 400 });
+    }
     state.apiKeys.add(body.api_key);
     received.push(...body.batch);
     return Response.json({ status: 1 });
@@ -36,11 +45,26 @@ export function fakePostHog() {
 /** A webhook receiver: records `{ events }` bodies; answers 500 while `failing`. */
 export function fakeWebhookReceiver() {
   const received: Array<Record<string, unknown>> = [];
-  const state = { failing: false, requests: 0 };
+  const state = {
+    failing: false,
+    requests: 0,
+    /** A batch holding an event this accepts is refused whole with a 422. */
+    rejects: (_event: Record<string, unknown>) => false,
+    /** Answers to give first, e.g. `[{ status: 429, retryAfter: "2" }]`. */
+    answers: [] as Array<{ status: number; retryAfter?: string }>,
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     state.requests++;
     const body = await req.json();
     if (state.failing) return new Response("down", { status: 500 });
+    const answer = state.answers.shift();
+    if (answer) {
+      const headers: Record<string, string> = answer.retryAfter
+        ? { "retry-after": answer.retryAfter }
+        : {};
+      return new Response("not now", { status: answer.status, headers });
+    }
+    if (body.events.some(state.rejects)) return new Response("unprocessable", { status: 422 });
     received.push(...body.events);
     return new Response(null, { status: 204 });
   });
