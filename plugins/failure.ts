@@ -3,7 +3,10 @@
  * work for these events (permanent).
  *
  * - **Retryable**: no answer (network error, timeout), a 5xx, 408 and 429. The forwarder
- *   waits its backoff, or the destination's `Retry-After` when that is longer.
+ *   waits its backoff, or the destination's `Retry-After` when that is longer. So are 401
+ *   and 403: the destination refuses Beacon's credentials, not the event, and moving every
+ *   event aside until someone fixes a key would empty the stream into the dead letters. The
+ *   cursor holds and health shows the error until the key is fixed.
  * - **Permanent**: any other 4xx (the destination refused what it was sent), or an error
  *   that says `retryable: false`. The forwarder retries the events a bounded number of
  *   times, isolating the one at fault, then dead-letters it (`plugins/dead_letters.ts`).
@@ -28,10 +31,13 @@ export interface PluginErrorOptions {
   eventIds?: string[];
 }
 
-/** Whether an HTTP status is worth retrying: no status, 408, 429, and anything but a 4xx. */
+/**
+ * Whether an HTTP status is worth retrying: no status, 401 and 403 (credentials, not the
+ * event), 408, 429, and anything but a 4xx.
+ */
 export function isRetryableStatus(status: number | undefined): boolean {
   return status === undefined || status < 400 || status >= 500 || status === 408 ||
-    status === 429;
+    status === 429 || status === 401 || status === 403;
 }
 
 /** A delivery failure that says whether a retry can help. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { classifyFailure, isRetryableStatus, parseRetryAfter, PluginError } from "./failure.ts";
 
-Deno.test("network errors, 5xx, 408 and 429 are retryable; other 4xx are permanent", () => {
+Deno.test("network errors, 5xx, 401, 403 (credentials), 408 and 429 are retryable; other 4xx are permanent", () => {
   assert.deepEqual(
     [undefined, 200, 302, 400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503].map((s) =>
       `${s}:${isRetryableStatus(s)}`
@@ -11,8 +11,8 @@ Deno.test("network errors, 5xx, 408 and 429 are retryable; other 4xx are permane
       "200:true",
       "302:true",
       "400:false",
-      "401:false",
-      "403:false",
+      "401:true",
+      "403:true",
       "404:false",
       "408:true",
       "409:false",
