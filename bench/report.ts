@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { replaceScaleSection, scaleSectionOf } from "./scale_report.ts";
 
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
@@ -528,6 +529,8 @@ export async function saveResults(results: Results, targets: SaveTargets): Promi
     );
     return false;
   }
-  await Deno.writeTextFile(targets.reportFile, report);
+  // The scale run's section (bench/scale.ts) is written by that run: keep it.
+  const scale = scaleSectionOf(await Deno.readTextFile(targets.reportFile).catch(() => ""));
+  await Deno.writeTextFile(targets.reportFile, scale ? replaceScaleSection(report, scale) : report);
   return true;
 }
