@@ -5,8 +5,8 @@
  * sampled windows from the start to the end of the load; then, at the size reached: bytes per
  * event, the 90-day timeseries and summary() as a superuser through RLS, one day's rollup,
  * and dropping a month of raw events. The table before issue 12 is loaded side by side with
- * the same batches up to BENCH_SCALE_LEGACY_MILLIONS (default: the target) or half the time
- * budget, whichever comes first, and compared at that size.
+ * the same batches up to BENCH_SCALE_LEGACY_MILLIONS (default: the target, at most 30) or half
+ * the time budget, whichever comes first, and compared at that size.
  *
  * Writes bench/scale_results.json and the "Scale run" section of BENCHMARKS.md. Not part of
  * CI nor of `deno task bench`: at full size it takes hours and tens of GB of disk.
@@ -40,7 +40,9 @@ import { type ScaleResults, writeScaleSection } from "./scale_report.ts";
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const TARGET = Math.round(env("BENCH_SCALE_MILLIONS", 100) * 1e6);
 const BUDGET_MS = env("BENCH_SCALE_MINUTES", 360) * 60_000;
-const LEGACY_TARGET = Math.round(env("BENCH_SCALE_LEGACY_MILLIONS", TARGET / 1e6) * 1e6);
+const LEGACY_TARGET = Math.round(
+  env("BENCH_SCALE_LEGACY_MILLIONS", Math.min(TARGET / 1e6, 30)) * 1e6,
+);
 const BATCH = env("BENCH_SCALE_BATCH", Math.min(1e6, Math.max(1e5, Math.round(TARGET / 20))));
 const WINDOW = env("BENCH_SCALE_WINDOW_EVENTS", 50_000);
 const DAY_EVENTS = env("BENCH_SCALE_DAY_EVENTS", 1e6);
