@@ -259,7 +259,16 @@ if (import.meta.main) {
        on conflict (key) do update set value = excluded.value`,
       [String(retention)],
     );
-    let done: { partitions_dropped: string[] } = { partitions_dropped: [] };
+    // The months ahead first (the nightly part that is not the drop), and who else holds
+    // locks on the events table, so that the drop's time is the drop's.
+    const ensureMs = await time(() =>
+      db.query("select private.ensure_event_partitions((current_date + interval '2 months')::date)")
+    );
+    const [{ n: lockers }] = await db.query<{ n: number }>(
+      `select count(distinct pid)::int as n from pg_locks
+        where relation = 'public.events'::regclass and pid <> pg_backend_pid()`,
+    );
+    let done: { partitions_dropped: string[]; ids_pruned?: number } = { partitions_dropped: [] };
     const dropMs = await time(async () => {
       const [row] = await db.query<{ r: typeof done }>("select beacon.maintain_raw_events() as r");
       done = row.r;
@@ -270,6 +279,9 @@ if (import.meta.main) {
       rows: Number(monthRows),
       ms: dropMs,
       dropped: done.partitions_dropped,
+      idsPruned: done.ids_pruned ?? 0,
+      ensureMs,
+      otherLockHolders: lockers,
     };
   } finally {
     await beacon.shutdown();

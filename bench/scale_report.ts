@@ -38,7 +38,18 @@ export interface ScaleResults {
   backfillSeconds: number;
   queries: { timeseries90: { p50: number; p95: number }; summary: { p50: number; p95: number } };
   dayRollup: { day: string; events: number; ms: number };
-  dropMonth: { partition: string; rows: number; ms: number; dropped: string[] };
+  dropMonth: {
+    partition: string;
+    rows: number;
+    /** beacon.maintain_raw_events() with the months ahead already made: drop and id pruning. */
+    ms: number;
+    dropped: string[];
+    idsPruned?: number;
+    /** Making the months ahead beforehand (not part of `ms`). */
+    ensureMs?: number;
+    /** Other sessions holding a lock on public.events just before. */
+    otherLockHolders?: number;
+  };
   totalSeconds: number;
 }
 
