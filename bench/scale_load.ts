@@ -102,6 +102,23 @@ export async function createLegacyTable(db: Queryable): Promise<void> {
 }
 
 /**
+ * Request-shaped events (bench/ingest.ts's `makeEvents`) spread over the 30 days before today
+ * (UTC), into the hot partitions: if every window sent events of the last hours, today would
+ * end the run with millions of live events, and the dashboard's live part of today (not the
+ * rollups) would be what the query timings measure.
+ *
+ * @param n How many.
+ */
+export function windowEvents(n: number): ReturnType<typeof makeEvents> {
+  const today = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime();
+  return makeEvents(n).map((e, i) => ({
+    ...e,
+    timestamp: new Date(today - 1000 - ((i * 7919 + Date.now()) % (30 * 86_400)) * 1000)
+      .toISOString(),
+  }));
+}
+
+/**
  * Events per second of the statement an API batch turns into (`insert ... select from
  * json_populate_recordset`, batches of `batch`, one transaction each, one connection), for
  * comparing both schemas without HTTP: Beacon only writes to `public.events`.
@@ -119,7 +136,7 @@ export async function sqlBatchRate(
 ): Promise<number> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
-    const events = makeEvents(n);
+    const events = windowEvents(n);
     const bodies: string[] = [];
     for (let i = 0; i < n; i += batch) {
       bodies.push(JSON.stringify(
@@ -186,7 +203,7 @@ export async function sampleWindow(
   const current: number[] = [];
   const legacy: number[] = [];
   for (let run = 0; run < t.runs; run++) {
-    http.push(await httpRate(t.beaconUrl, t.ingestKey, makeEvents(t.events), 500));
+    http.push(await httpRate(t.beaconUrl, t.ingestKey, windowEvents(t.events), 500));
     current.push(await sqlBatchRate(t.dbUrl, "public.events", t.events));
     if (legacyEvents !== undefined) {
       legacy.push(await sqlBatchRate(t.dbUrl, LEGACY_TABLE, t.events));

@@ -163,7 +163,9 @@ ${
 
 ### Ingestion during the load
 
-Windows of ${int(r.settings.windowEvents)} events, median of 3: through \`POST /api/v1/events\`
+Windows of ${
+    int(r.settings.windowEvents)
+  } events dated over the 30 days before today, median of 3: through \`POST /api/v1/events\`
 (batches of 500, four connections from another process) and the API's insert statement without
 HTTP (one connection), into each table.
 
