@@ -74,7 +74,7 @@ export async function loadCurrentBatch(
          returning id, received_at)
        insert into private.event_ids (id, received_at)
        select id, received_at from ins
-        where received_at >= now() - make_interval(days => private.event_id_horizon_days())`,
+        where received_at >= (select now() - make_interval(days => private.event_id_horizon_days()))`,
       [users, size, chunk, span.from.toISOString(), span.until.toISOString()],
     );
     await tx.exec("alter table public.events enable trigger beacon_record_event_ids");
