@@ -20,7 +20,7 @@ import { startBeacon } from "../app/start.ts";
 import { defineConfig } from "../config/mod.ts";
 import { silentLogger } from "../log/mod.ts";
 import { generateDay, generateUsers } from "./data.ts";
-import { median } from "./ingest.ts";
+import { httpRate, median } from "./ingest.ts";
 import { eventExtras, measureEventBytes } from "./size.ts";
 import {
   createLegacyTable,
@@ -33,6 +33,7 @@ import {
   type Sample,
   sampleWindow,
   time,
+  windowEvents,
   type WindowTarget,
 } from "./scale_load.ts";
 import { type ScaleResults, writeScaleSection } from "./scale_report.ts";
@@ -47,6 +48,7 @@ const BATCH = env("BENCH_SCALE_BATCH", Math.min(1e6, Math.max(1e5, Math.round(TA
 const WINDOW = env("BENCH_SCALE_WINDOW_EVENTS", 50_000);
 const DAY_EVENTS = env("BENCH_SCALE_DAY_EVENTS", 1e6);
 const USERS = 100_000;
+const WARM_UP = 5_000;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -140,6 +142,9 @@ if (import.meta.main) {
       if (legacyEvents !== undefined) legacyEvents += WINDOW * target.runs;
       results.samples = samples;
     };
+    // A warm-up (Beacon's first requests, the load generator's start), not measured.
+    await httpRate(beacon.url, beacon.ingestKey, windowEvents(WARM_UP), 500);
+    events += WARM_UP;
     await sample();
 
     // The side-by-side comparison, when the legacy table stops growing.
