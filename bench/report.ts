@@ -6,6 +6,7 @@
  */
 import { postHogReportRows } from "./posthog.ts";
 import { wireClientSection } from "./wire_client_report.ts";
+import { replaceScaleSection, scaleSectionOf } from "./scale_report.ts";
 
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
@@ -597,6 +598,8 @@ export async function saveResults(results: Results, targets: SaveTargets): Promi
     );
     return false;
   }
-  await Deno.writeTextFile(targets.reportFile, report);
+  // The scale run's section (bench/scale.ts) is written by that run: keep it.
+  const scale = scaleSectionOf(await Deno.readTextFile(targets.reportFile).catch(() => ""));
+  await Deno.writeTextFile(targets.reportFile, scale ? replaceScaleSection(report, scale) : report);
   return true;
 }

@@ -98,7 +98,7 @@ export async function measureEventBytes(
 }
 
 /** Today's (issue 11) events table, without access rules: the baseline of the size run. */
-const LEGACY_EVENTS = `
+export const LEGACY_EVENTS = `
 create schema if not exists bench_legacy;
 create table bench_legacy.events (
   id uuid primary key default gen_random_uuid(),
