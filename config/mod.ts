@@ -11,8 +11,10 @@ import type { DatabaseConfig } from "../database/mod.ts";
 import type { BeaconPlugin } from "../plugins/mod.ts";
 import type { ForwarderConfig } from "../plugins/forwarder.ts";
 import { parseAddressRange } from "../http/client_address.ts";
+import { isPathPrefix, ROOT_SITE, type SiteConfig } from "../http/base_path.ts";
+import type { DrainConfig } from "../plugins/drain.ts";
 
-export type { DatabaseConfig, ForwarderConfig };
+export type { DatabaseConfig, DrainConfig, ForwarderConfig, SiteConfig };
 
 /** Who signs people in. */
 export type AuthConfig =
@@ -93,6 +95,10 @@ export interface BeaconConfig {
    * `X-Forwarded-Proto` are believed. Empty: those headers are ignored.
    */
   trustedProxies: string[];
+  /** Where the app is served (a path prefix on the edge) and whether pages are on. */
+  site: SiteConfig;
+  /** Plugin drains (`POST /api/v1/plugins/drain`), for deployments without a loop. */
+  drain: DrainConfig;
 }
 
 /** The configuration as written in `fresh.config.ts`: every field optional. */
@@ -136,6 +142,10 @@ export interface BeaconConfigInput {
    * `X-Forwarded-For` / `X-Forwarded-Proto` are believed. @default {[] (none)}
    */
   trustedProxies?: string[];
+  /** Path prefixes and pages. @default {no prefix, pages on} */
+  site?: Partial<SiteConfig>;
+  /** Plugin drains. @default {off (no secret), 20 s budget} */
+  drain?: Partial<DrainConfig>;
 }
 
 /** A setting that is missing or wrong; the message names it. */
@@ -284,7 +294,17 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     (input.trustedProxies ?? []).map((entry) => entry.trim()),
     " (e.g. 10.0.0.0/8, ::1)",
   );
+  const site = { ...ROOT_SITE, ...input.site };
+  for (const key of ["basePath", "publicPath"] as const) {
+    if (!isPathPrefix(site[key])) {
+      throw new ConfigError(`site.${key}`, `must be "" or like "/beacon", not "${site[key]}"`);
+    }
+  }
+  const drain = { budgetMs: 20_000, ...input.drain };
+  positiveInteger("drain.budgetMs", drain.budgetMs);
   return {
+    site,
+    drain,
     port,
     hostname: input.hostname ?? "0.0.0.0",
     database,

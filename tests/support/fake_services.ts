@@ -5,10 +5,18 @@
  * @module
  */
 
-/** A fake PostHog: records `POST /batch/` events; answers 500 while `failing`. */
+/**
+ * A fake PostHog: records `POST /batch/` events; answers 500 while `failing`; while `hold`
+ * is set, answers only once it resolves (the events count as received when it does).
+ */
 export function fakePostHog() {
   const received: Array<Record<string, unknown>> = [];
-  const state = { failing: false, requests: 0, apiKeys: new Set<string>() };
+  const state = {
+    failing: false,
+    requests: 0,
+    apiKeys: new Set<string>(),
+    hold: undefined as Promise<void> | undefined,
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
       return new Response("not found", { status: 404 });
@@ -18,6 +26,7 @@ export function fakePostHog() {
       ? req.body!.pipeThrough(new DecompressionStream("gzip"))
       : req.body!;
     const body = JSON.parse(await new Response(stream).text());
+    if (state.hold) await state.hold;
     if (state.failing) return new Response("unavailable", { status: 500 });
     state.apiKeys.add(body.api_key);
     received.push(...body.batch);
