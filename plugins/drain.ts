@@ -80,10 +80,13 @@ class BudgetExceeded extends Error {
 /** Plugins whose `setup` ran in this process (an edge isolate keeps them between drains). */
 const setUp = new WeakSet<BeaconPlugin>();
 
-function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
+function withinBudget<T>(work: Promise<T>, deadline: number, budgetMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExceeded(ms)), Math.max(0, ms));
+    timer = setTimeout(
+      () => reject(new BudgetExceeded(budgetMs)),
+      Math.max(0, deadline - Date.now()),
+    );
   });
   work.catch(() => {}); // settles after the drain when it lost the race
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
@@ -133,7 +136,7 @@ async function drainOne(
       [cursor.txid, cursor.seq, batchSize],
     );
     if (rows.length === 0) return { name, status: "idle", delivered: 0, lag: 0 } as DrainedPlugin;
-    await withinBudget(plugin.onEvents(rows.map(toPluginEvent)), deadline - Date.now());
+    await withinBudget(plugin.onEvents(rows.map(toPluginEvent)), deadline, options.budgetMs);
     const last = rows[rows.length - 1];
     await tx.query(
       `update beacon.plugin_cursors
