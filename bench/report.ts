@@ -5,6 +5,8 @@
  * @module
  */
 
+import { edgeSection, edgeTarget } from "./edge.ts";
+
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
 
@@ -268,6 +270,7 @@ export function renderReport(r: Results): string {
       )
     ),
   );
+  targets.push(target("edge function cold start ≤ 150% of the server's", r.edge, edgeTarget));
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((
       q: { name: string; p50: number },
@@ -363,6 +366,7 @@ ${
 ${personReportsSection(r)}
 ${revenueSection(r)}
 ${trendsSection(r)}
+${edgeSection(r.edge)}
 ${eventSizeSection(r)}
 ## 3. The nightly job
 
