@@ -41,7 +41,8 @@ function flag(setting: string, value: string | undefined, fallback: boolean): bo
  * `/beacon` and `/functions/v1/beacon`; on Deno Deploy none), `BEACON_SERVE_PAGES` (on
  * Supabase `false`: its default domain turns HTML into plain text; `true` with a custom
  * domain; on Deno Deploy `true`), `BEACON_DASHBOARD_URL` (where the pointer sends people) and
- * `BEACON_ISLANDS_DIR` (where the built bundles are; default: the entry's own).
+ * `BEACON_ISLANDS_DIR` (where the built bundles are; default: the entry's own). On Supabase
+ * `BEACON_TRUSTED_PROXIES` defaults to every address: only its gateway reaches a function.
  *
  * @param env The environment, e.g. `Deno.env.toObject()`.
  * @param platform Where the entry runs.
@@ -90,6 +91,9 @@ export function configFromEdgeEnv(
   const onSupabase = platform === "supabase";
   return {
     ...input,
+    // A hosted function is reached only through Supabase's gateway, which ends TLS and adds
+    // X-Forwarded-For / -Proto: believe them unless told which addresses to believe.
+    trustedProxies: input.trustedProxies ?? (onSupabase ? ["0.0.0.0/0", "::/0"] : []),
     seedDemoData: false,
     nightly: "never",
     ...(get("BEACON_ISLANDS_DIR") ? { islandsDir: get("BEACON_ISLANDS_DIR") } : {}),

@@ -25,6 +25,7 @@ Deno.test("on Supabase: the function's database, keys, base path and pages off b
     dashboardUrl: undefined,
   });
   assert.equal(config.drain.secret, "service-role-legacy");
+  assert.deepEqual(config.trustedProxies, ["0.0.0.0/0", "::/0"], "only the gateway reaches it");
   assert.equal(config.nightly, "never");
   assert.equal(config.seedDemoData, false);
 });
@@ -58,6 +59,7 @@ Deno.test("on Deno Deploy: no prefix and pages on", () => {
     dashboardUrl: undefined,
   });
   assert.equal(config.drain.secret, "a-drain-secret-of-some-length");
+  assert.deepEqual(config.trustedProxies, []);
 });
 
 Deno.test("the edge refuses the embedded database and local accounts, naming the setting", () => {
