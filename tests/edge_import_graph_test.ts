@@ -82,3 +82,28 @@ Deno.test("the import-graph check finds the server entry's PGlite and its lock f
   assert.ok(has("pglite", "the embedded database"), JSON.stringify(found));
   assert.ok(has("database/lock.ts", "a filesystem write"), JSON.stringify(found));
 });
+
+Deno.test("the function's deno.json pins every package it imports at the project's versions", async () => {
+  const read = async (path: string) =>
+    JSON.parse(await Deno.readTextFile(new URL(path, ROOT))) as {
+      imports: Record<string, string>;
+      compilerOptions: unknown;
+    };
+  const project = await read("deno.json");
+  const fn = await read("supabase/functions/beacon/deno.json");
+  for (const [name, target] of Object.entries(fn.imports)) {
+    assert.equal(target, project.imports[name], name);
+  }
+  assert.deepEqual(fn.compilerOptions, project.compilerOptions);
+  const config = new URL("supabase/functions/beacon/deno.json", ROOT).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", config, ENTRIES.supabase],
+    stdout: "piped",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: Array<{ dependencies?: Array<{ code?: { error?: string } }> }>;
+  };
+  const unresolved = graph.modules.flatMap((m) => m.dependencies ?? [])
+    .filter((d) => d.code?.error).map((d) => d.code!.error);
+  assert.deepEqual(unresolved, [], "everything resolves with the function's own deno.json");
+});
