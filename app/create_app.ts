@@ -26,6 +26,8 @@ import sqlApi from "../routes/api/sql.ts";
 import sqlPage from "../routes/sql.tsx";
 import { securityHeaders } from "../http/security_headers.ts";
 import { islandAssets } from "../hydration/assets.ts";
+import { pagesPointer, servedUnder } from "../http/base_path.ts";
+import drain from "../routes/api/drain.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -33,7 +35,8 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
  * Creates the app. Nothing here reads the environment: everything comes in `deps`.
  *
  * @param deps The database, configuration, logger and the rest.
- * @returns The app; serve it with `Deno.serve(app.fetch)` or call `app.request(...)`.
+ * @returns The app (under `config.site`'s path prefix, when set); serve it with
+ *   `Deno.serve(app.fetch)` or call `app.request(...)`.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -55,6 +58,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   });
   app.use(securityHeaders({ trustedProxies: deps.config.trustedProxies }));
+  app.use(pagesPointer(deps.config.site));
+  app.route("/api/v1/plugins/drain", drain);
 
   app.route("/api/v1/events", events);
   app.route("/api/v1/health", health);
@@ -87,5 +92,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }, 404)
   );
   app.onError(errorResponse(deps.log));
-  return app;
+  return servedUnder(app, deps.config.site);
 }

@@ -8,6 +8,8 @@ import { postHogReportRows } from "./posthog.ts";
 import { wireClientSection } from "./wire_client_report.ts";
 import { replaceScaleSection, scaleSectionOf } from "./scale_report.ts";
 
+import { edgeSection, edgeTarget } from "./edge.ts";
+
 // deno-lint-ignore no-explicit-any
 type Results = Record<string, any>;
 
@@ -341,6 +343,7 @@ export function renderReport(r: Results): string {
     ),
   );
   targets.push(groupCommitTarget(r));
+  targets.push(target("edge function cold start ≤ 150% of the server's", r.edge, edgeTarget));
   const pgQueries = new Map(
     r.queries.filter((q: { name: string }) => q.name.endsWith("@ 1 M")).map((
       q: { name: string; p50: number },
@@ -437,6 +440,7 @@ ${
 ${personReportsSection(r)}
 ${revenueSection(r)}
 ${trendsSection(r)}
+${edgeSection(r.edge)}
 ${eventSizeSection(r)}
 ## 3. The nightly job
 

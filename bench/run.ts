@@ -303,6 +303,7 @@ if (import.meta.main) {
     }
     results.ingestion = ingestion;
     results.supabaseJs = supabaseJs;
+    results.edge = await (await import("./edge.ts")).benchEdge(pg.url, log);
     await db.exec("truncate public.events, private.event_ids, auth.users cascade");
 
     // 2 and 3. Queries at 1 M and at the large size, and the nightly job.

@@ -13,8 +13,10 @@ import type { ForwarderConfig } from "../plugins/forwarder.ts";
 import type { SqlLimits } from "../analytics/sql_runner.ts";
 import { parseAddressRange } from "../http/client_address.ts";
 import { resolveSqlPort, type SqlPortConfig, type SqlPortInput } from "./sql_port.ts";
+import { isPathPrefix, ROOT_SITE, type SiteConfig } from "../http/base_path.ts";
+import type { DrainConfig } from "../plugins/drain.ts";
 
-export type { DatabaseConfig, ForwarderConfig };
+export type { DatabaseConfig, DrainConfig, ForwarderConfig, SiteConfig };
 
 /** Who signs people in. */
 export type AuthConfig =
@@ -99,6 +101,10 @@ export interface BeaconConfig {
   trustedProxies: string[];
   /** Postgres clients on the embedded database (`BEACON_SQL_PORT`); off when unset. */
   sql?: SqlPortConfig;
+  /** Where the app is served (a path prefix on the edge) and whether pages are on. */
+  site: SiteConfig;
+  /** Plugin drains (`POST /api/v1/plugins/drain`), for deployments without a loop. */
+  drain: DrainConfig;
 }
 
 /** The configuration as written in `fresh.config.ts`: every field optional. */
@@ -144,6 +150,10 @@ export interface BeaconConfigInput {
   trustedProxies?: string[];
   /** Serve the embedded database to Postgres clients (`config/sql_port.ts`). @default {off} */
   sql?: SqlPortInput;
+  /** Path prefixes and pages. @default {no prefix, pages on} */
+  site?: Partial<SiteConfig>;
+  /** Plugin drains. @default {off (no secret), 20 s budget} */
+  drain?: Partial<DrainConfig>;
 }
 
 /** A setting that is missing or wrong; the message names it. */
@@ -294,7 +304,17 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
   );
   const sql = input.sql && resolveSqlPort(input.sql, { embedded: database.kind === "embedded" });
   if (sql && "problem" in sql) throw new ConfigError(sql.problem.setting, sql.problem.reason);
+  const site = { ...ROOT_SITE, ...input.site };
+  for (const key of ["basePath", "publicPath"] as const) {
+    if (!isPathPrefix(site[key])) {
+      throw new ConfigError(`site.${key}`, `must be "" or like "/beacon", not "${site[key]}"`);
+    }
+  }
+  const drain = { budgetMs: 20_000, ...input.drain };
+  positiveInteger("drain.budgetMs", drain.budgetMs);
   return {
+    site,
+    drain,
     port,
     hostname: input.hostname ?? "0.0.0.0",
     database,

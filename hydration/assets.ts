@@ -7,7 +7,7 @@
  * @module
  */
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { type IslandManifest, MANIFEST } from "./build.ts";
+import { type IslandManifest, MANIFEST } from "./manifest.ts";
 
 /** How long a content-hashed file may be kept: a year, never revalidated. */
 export const IMMUTABLE = "public, max-age=31536000, immutable";

@@ -24,16 +24,9 @@ export interface BuildOptions {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-/** The name of the manifest {@linkcode buildIslands} writes beside the bundles. */
-export const MANIFEST = "manifest.json";
+import { type IslandManifest, MANIFEST } from "./manifest.ts";
 
-/** What `manifest.json` holds. */
-export interface IslandManifest {
-  /** Plain entry name (`hydration/revive.js`) → hashed name (`hydration/revive-<hash>.js`). */
-  entries: Record<string, string>;
-  /** Every file of the build, by hashed name: safe to cache for ever. */
-  files: string[];
-}
+export { type IslandManifest, MANIFEST };
 
 /** The first 10 hex digits of the SHA-256 of `bytes`. */
 async function contentHash(bytes: Uint8Array): Promise<string> {
@@ -135,6 +128,21 @@ export async function buildIslands(
 
 if (import.meta.main) {
   const files = await buildIslands();
+  // Further folders given get a copy: `deno task build` also fills the Supabase function's
+  // static files (supabase/functions/beacon/static/_islands).
+  for (const copy of Deno.args) {
+    const from = `${ROOT}static/_islands`;
+    await Deno.remove(copy, { recursive: true }).catch(() => {});
+    const walk = async (dir: string) => {
+      await Deno.mkdir(`${copy}${dir}`, { recursive: true });
+      for await (const entry of Deno.readDir(`${from}${dir}`)) {
+        if (entry.isDirectory) await walk(`${dir}/${entry.name}`);
+        else await Deno.copyFile(`${from}${dir}/${entry.name}`, `${copy}${dir}/${entry.name}`);
+      }
+    };
+    await walk("");
+    console.error(`copied the bundles to ${copy}`);
+  }
   for (const f of files) {
     console.error(
       `built ${f.file}: ${(f.bytes / 1024).toFixed(1)} KB, ${

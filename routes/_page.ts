@@ -26,10 +26,14 @@ export function sendPage(
   const nonce = c.get("secureHeadersNonce") as string | undefined;
   const { html, islands } = renderWithIslands(page, { nonce });
   const dir: string | undefined = c.get("deps")?.islandsDir;
-  const scripts = islandScripts(islands, "/_islands", {
-    nonce,
-    entries: dir ? islandAssets(dir).entries() : {},
-  });
+  const scripts = islandScripts(
+    islands,
+    `${c.get("deps")?.config.site.publicPath ?? ""}/_islands`,
+    {
+      nonce,
+      entries: dir ? islandAssets(dir).entries() : {},
+    },
+  );
   const body = scripts ? html.replace("</body>", `${scripts}</body>`) : html;
   c.header("cache-control", "no-store");
   return c.html(`<!DOCTYPE html>${body}`, status);

@@ -42,7 +42,10 @@ export function selectionQuery(s: ChartSelection): string {
   return params.toString();
 }
 
-/** The JSON API address of a selection's series (and the previous period's, when comparing). */
+/**
+ * The JSON API address of a selection's series (and the previous period's, when comparing),
+ * relative to `/analytics` (the page the chart is on), so it holds under a path prefix.
+ */
 export function seriesUrl(s: ChartSelection): string {
   const query = new URLSearchParams({
     metric: s.metric,
@@ -51,12 +54,12 @@ export function seriesUrl(s: ChartSelection): string {
     bucket: s.bucket,
     compare: s.compare ? "1" : "0",
   });
-  return `/api/v1/analytics/timeseries?${query}`;
+  return `api/v1/analytics/timeseries?${query}`;
 }
 
-/** The CSV export address of a selection's series. */
+/** The CSV export address of a selection's series, relative to `/analytics` as above. */
 export function seriesCsvUrl(s: ChartSelection): string {
-  return `/api/v1/analytics/timeseries.csv?${new URLSearchParams({
+  return `api/v1/analytics/timeseries.csv?${new URLSearchParams({
     metric: s.metric,
     from: s.from,
     to: s.to,

@@ -32,10 +32,10 @@ Deno.test("a selection's page, series and CSV addresses", () => {
   );
   assert.equal(
     seriesUrl(custom),
-    "/api/v1/analytics/timeseries?metric=mrr_cents&from=2026-11-01&to=2026-11-10&bucket=week&compare=1",
+    "api/v1/analytics/timeseries?metric=mrr_cents&from=2026-11-01&to=2026-11-10&bucket=week&compare=1",
   );
   assert.equal(
     seriesCsvUrl(custom),
-    "/api/v1/analytics/timeseries.csv?metric=mrr_cents&from=2026-11-01&to=2026-11-10&bucket=week",
+    "api/v1/analytics/timeseries.csv?metric=mrr_cents&from=2026-11-01&to=2026-11-10&bucket=week",
   );
 });

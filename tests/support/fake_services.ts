@@ -5,7 +5,10 @@
  * @module
  */
 
-/** A fake PostHog: records `POST /batch/` events; answers 500 while `failing`. */
+/**
+ * A fake PostHog: records `POST /batch/` events; answers 500 while `failing`; while `hold`
+ * is set, answers only once it resolves (the events count as received when it does).
+ */
 export function fakePostHog() {
   const received: Array<Record<string, unknown>> = [];
   const state = {
@@ -14,6 +17,7 @@ export function fakePostHog() {
     apiKeys: new Set<string>(),
     /** A batch holding an event this accepts is refused whole with a 400, as PostHog does. */
     rejects: (_event: Record<string, unknown>) => false,
+    hold: undefined as Promise<void> | undefined,
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
@@ -24,6 +28,7 @@ export function fakePostHog() {
       ? req.body!.pipeThrough(new DecompressionStream("gzip"))
       : req.body!;
     const body = JSON.parse(await new Response(stream).text());
+    if (state.hold) await state.hold;
     if (state.failing) return new Response("unavailable", { status: 500 });
     if (body.batch.some(state.rejects)) {
       return Response.json({ type: "validation_error" }, { status: 400 });

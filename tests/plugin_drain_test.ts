@@ -1,0 +1,200 @@
+/**
+ * Plugin drains (`POST /api/v1/plugins/drain`, `plugins/drain.ts`) on PostgreSQL 15, with
+ * the PostHog plugin against the local PostHog stand-in: delivery from the cursor, two
+ * drains at once (two edge isolates, each with its own plugin), the time budget, a failing
+ * plugin, and who may call it.
+ */
+import assert from "node:assert/strict";
+import { drainPlugins } from "../plugins/drain.ts";
+import { posthog } from "../plugins/posthog.ts";
+import type { BeaconPlugin } from "../plugins/mod.ts";
+import type { Database } from "../database/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+import { createForwarder } from "../plugins/forwarder.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
+import { startMigratedPostgres15 } from "./support/database.ts";
+import { runSteps, waitFor } from "./support/steps.ts";
+import { fakePostHog } from "./support/fake_services.ts";
+import { createTestApp } from "./support/app.ts";
+
+const SECRET = "drain-secret-0123456789abcdef";
+
+function posthogPlugin(host: string): BeaconPlugin {
+  return posthog({ apiKey: "phc_drain", host, fetchRetryCount: 0, fetchRetryDelay: 1 });
+}
+
+async function insertEvents(db: Database, type: string, n: number): Promise<void> {
+  await db.query(
+    `insert into public.events (event_type, anonymous_id, payload)
+     select $1, 'visitor', jsonb_build_object('n', g) from generate_series(1, $2) g`,
+    [type, n],
+  );
+}
+
+async function cursorOf(db: Database, plugin: string) {
+  const [row] = await db.query<{ seq: string; failures: number; last_error: string | null }>(
+    "select last_seq::text as seq, failures, last_error from beacon.plugin_cursors where plugin = $1",
+    [plugin],
+  );
+  return row;
+}
+
+function drain(db: Database, plugins: BeaconPlugin[], budgetMs = 10_000) {
+  return drainPlugins({ db, plugins, batchSize: 500, budgetMs, log: silentLogger });
+}
+
+const missing = await missingPostgres15();
+Deno.test({
+  name: "plugin drains on PostgreSQL 15 with the PostHog stand-in",
+  ignore: skipWithoutPostgres15(missing),
+  async fn(t) {
+    assert.deepEqual(missing, []);
+    const { pg, db } = await startMigratedPostgres15();
+    const server = fakePostHog();
+    try {
+      await runSteps(t, {
+        "a drain delivers one batch from the cursor and says how far it got": async () => {
+          await insertEvents(db, "first", 700);
+          const plugin = posthogPlugin(server.host);
+          const first = await drain(db, [plugin]);
+          assert.deepEqual(first.plugins, [{
+            name: "posthog",
+            status: "delivered",
+            delivered: 500,
+            lag: 200,
+          }]);
+          assert.equal(server.uuids().size, 500);
+          const second = await drain(db, [plugin]);
+          assert.equal(second.plugins[0].delivered, 200);
+          assert.equal(second.plugins[0].lag, 0);
+          const idle = await drain(db, [plugin]);
+          assert.equal(idle.plugins[0].status, "idle");
+          assert.equal(server.received.length, 700, "no event was sent twice");
+          assert.equal(server.uuids().size, 700);
+        },
+        "two drains at once deliver each event once": async () => {
+          server.received.length = 0;
+          await insertEvents(db, "concurrent", 300);
+          let release!: () => void;
+          server.state.hold = new Promise((resolve) => (release = resolve));
+          const requestsBefore = server.state.requests;
+          // Two isolates: each its own plugin object, one cursor in the database.
+          const a = drain(db, [posthogPlugin(server.host)]);
+          await waitFor(
+            "the first drain's request to PostHog",
+            () => server.state.requests > requestsBefore,
+          );
+          const b = await drain(db, [posthogPlugin(server.host)], 2_000);
+          assert.equal(b.plugins[0].status, "busy", "the second drain leaves the plugin alone");
+          release();
+          server.state.hold = undefined;
+          const done = await a;
+          assert.equal(done.plugins[0].status, "delivered");
+          assert.equal(done.plugins[0].delivered, 300);
+          assert.equal(server.received.length, 300);
+          assert.equal(server.uuids().size, 300);
+        },
+        "a drain keeps to its time budget and leaves the cursor where it was": async () => {
+          await insertEvents(db, "slow", 10);
+          const before = await cursorOf(db, "posthog");
+          let release!: () => void;
+          server.state.hold = new Promise((resolve) => (release = resolve));
+          const webhookLike: BeaconPlugin = { name: "second", onEvents: () => Promise.resolve() };
+          try {
+            // Without the budget this would wait for PostHog, which waits for release().
+            const report = await drain(db, [posthogPlugin(server.host), webhookLike], 300);
+            assert.equal(report.plugins[0].status, "timeout");
+            assert.match(report.plugins[0].error ?? "", /budget \(300 ms\)/);
+            assert.equal(report.plugins[1].status, "skipped", "no time left for the next one");
+            assert.equal((await cursorOf(db, "posthog")).seq, before.seq);
+          } finally {
+            release();
+            server.state.hold = undefined;
+          }
+          const next = await drain(db, [posthogPlugin(server.host)]);
+          assert.equal(next.plugins[0].status, "delivered");
+          assert.equal(next.plugins[0].delivered, 10, "the next drain sends the same batch");
+        },
+        "a failing plugin leaves the cursor where it was, and the next drain retries": async () => {
+          await insertEvents(db, "while_down", 5);
+          const before = await cursorOf(db, "posthog");
+          server.state.failing = true;
+          const plugin = posthogPlugin(server.host);
+          try {
+            const report = await drain(db, [plugin]);
+            assert.equal(report.plugins[0].status, "failed");
+            assert.equal(report.plugins[0].lag, 5);
+            const after = await cursorOf(db, "posthog");
+            assert.equal(after.seq, before.seq);
+            assert.equal(after.failures, 1);
+            assert.ok(after.last_error);
+          } finally {
+            server.state.failing = false;
+          }
+          const retry = await drain(db, [plugin]);
+          assert.equal(retry.plugins[0].delivered, 5);
+          assert.equal((await cursorOf(db, "posthog")).failures, 0);
+        },
+        "the endpoint answers 401 without the secret and drains with it": async () => {
+          await insertEvents(db, "via_endpoint", 3);
+          const { app } = await createTestApp({
+            db,
+            config: {
+              plugins: [posthogPlugin(server.host)],
+              drain: { secret: SECRET },
+            },
+          });
+          const call = (authorization?: string) =>
+            app.request("/api/v1/plugins/drain", {
+              method: "POST",
+              headers: authorization ? { authorization } : {},
+            });
+          for (const authorization of [undefined, "Bearer nope", SECRET, `Basic ${SECRET}`]) {
+            const res = await call(authorization);
+            assert.equal(res.status, 401, String(authorization));
+            assert.deepEqual(await res.json(), {
+              error: "unauthorized",
+              message: "send Authorization: Bearer <the drain secret>",
+            });
+          }
+          const res = await call(`Bearer ${SECRET}`);
+          assert.equal(res.status, 200);
+          const body = await res.json();
+          assert.equal(body.plugins[0].delivered, 3);
+          assert.equal(typeof body.elapsed_ms, "number");
+        },
+        "the endpoint is off without a secret, and refused where the server's loop delivers":
+          async () => {
+            const off = await createTestApp({ db });
+            const res = await off.app.request("/api/v1/plugins/drain", {
+              method: "POST",
+              headers: { authorization: `Bearer ${SECRET}` },
+            });
+            assert.equal(res.status, 404);
+            assert.equal((await res.json()).error, "drain_disabled");
+            const forwarder = createForwarder({
+              db,
+              plugins: [],
+              config: { batchSize: 10, pollIntervalMs: 1000, minBackoffMs: 10, maxBackoffMs: 10 },
+              log: silentLogger,
+            });
+            const looping = await createTestApp({
+              db,
+              forwarder,
+              config: { drain: { secret: SECRET } },
+            });
+            const refused = await looping.app.request("/api/v1/plugins/drain", {
+              method: "POST",
+              headers: { authorization: `Bearer ${SECRET}` },
+            });
+            assert.equal(refused.status, 409);
+            assert.equal((await refused.json()).error, "forwarder_running");
+          },
+      });
+    } finally {
+      await server.close();
+      await db.close();
+      await pg.stop();
+    }
+  },
+});
