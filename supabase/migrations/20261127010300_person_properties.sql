@@ -29,9 +29,9 @@ grant select on table analytics.person_properties to authenticated, analyst;
 grant select, insert, update on table analytics.person_properties to service_role;
 alter table analytics.person_properties enable row level security;
 
-create policy "Users can read their own person properties, superusers every person's"
+create policy "Own person properties; superusers and analysts read all"
   on analytics.person_properties for select to authenticated
-  using (user_id = (select auth.uid()) or (select private.is_superuser()));
+  using (user_id = (select auth.uid()) or (select private.is_superuser()) or (select private.is_analyst()));
 
 create policy "Analysts can read every person's properties"
   on analytics.person_properties for select to analyst
