@@ -53,3 +53,19 @@ Deno.test("the scheduler runs the nightly job at start, the hourly rollup and th
     await scheduler.stop();
   }
 });
+
+Deno.test("right after the demo data, the scheduler does not close the seeded days again at start", async () => {
+  const asked: string[] = [];
+  const scheduler = startNightlyScheduler(recordingDatabase(asked), silentLogger, {
+    runAtStart: false,
+    hourly: false,
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(!asked.some((sql) => sql.includes("analytics.run_daily_aggregation()")));
+    assert.equal(await scheduler.runNow(), 0, "it still runs when asked (and at 02:00 UTC)");
+    assert.ok(asked.some((sql) => sql.includes("analytics.run_daily_aggregation()")));
+  } finally {
+    await scheduler.stop();
+  }
+});

@@ -217,6 +217,8 @@ async function startOnPort(
   ) {
     nightly = startNightlyScheduler(db, log.child({ component: "nightly" }), {
       hourly: config.hourlyRollup,
+      // The demo data just loaded closed its days itself.
+      runAtStart: !seeded,
     });
     parts.nightly = nightly;
   }

@@ -273,8 +273,6 @@ $revenue_seed$;
 insert into analytics.exchange_rates (currency, rate_to_reporting, valid_from)
 values ('EUR', 1.08, current_date - 120), ('EUR', 1.10, current_date - 45), ('EUR', 1.07, current_date - 10);
 
--- Close every past day so the charts read from the rollup from the start.
-select analytics.run_daily_aggregation();
 
 -- =======================================================================================
 -- Trends demo data: API calls and tasks with numeric properties
@@ -282,7 +280,8 @@ select analytics.run_daily_aggregation();
 -- Signed-in users call the API (endpoint, method, status, duration_ms) and run tasks
 -- (task_started, then mostly task_completed with its duration_ms). Some numbers arrive as
 -- strings ("120"), as they do from real clients. A few properties are tracked, and the
--- past days closed again (the nightly job redoes days that received events) so breakdowns by them read the rollup from the start.
+-- past days closed once at the end, so the charts and the breakdowns by them read the rollup
+-- from the start.
 insert into public.events (event_type, user_id, payload, "timestamp")
 select 'api_call', u.id,
        jsonb_build_object(
@@ -321,5 +320,6 @@ select x.kind, x.user_id, x.payload, x.at
 
 insert into analytics.tracked_properties (event_type, property)
 values ('api_call', 'endpoint'), ('task_started', 'task'), ('task_completed', 'task');
--- The nightly job redoes the days that received events since its last run.
+-- Close every past day (once: a first start loads this in one transaction, so an earlier
+-- run would only be redone here).
 select analytics.run_daily_aggregation();
