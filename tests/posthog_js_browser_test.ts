@@ -161,6 +161,18 @@ Deno.test({
       await tab.evaluate(() =>
         (globalThis as unknown as PostHogPage).posthog.capture("after_identify")
       );
+      // Everything told so far is sent and stored before the reload (a send the reload
+      // aborted would be lost by the browser, whatever the server does).
+      for (let i = 0; i < 150; i++) {
+        const toldNow = JSON.parse(
+          await tab.evaluate(() => localStorage.getItem("__sent") ?? "[]"),
+        ) as SentEvent[];
+        const [{ n }] = await beacon.db.query<{ n: number }>(
+          "select count(*)::int as n from public.events where event_type <> 'user_signup'",
+        );
+        if (toldNow.length > 0 && n >= toldNow.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await tab.waitForLoadState("networkidle");
       reloading = true;
       await tab.reload();
