@@ -16,6 +16,13 @@
 -- supabase/tests/17_analyst_users.test.sql checks that every table the analyst role reads
 -- lets signed-in analysts read it, so a table added later without that fails the suite.
 
+-- Apps keep inserting events while this runs (`supabase db push` on a live project): an
+-- insert locks public.events, then its triggers write analytics.person_links,
+-- analytics.pending_person_links and private.event_ids. The policies below are altered in
+-- any order, so public.events is taken first: writers wait at it (before their triggers)
+-- instead of deadlocking with the policy changes.
+lock table public.events in access exclusive mode;
+
 alter table public.profiles add column is_analyst boolean not null default false;
 comment on column public.profiles.is_analyst is
   'Analysts read every report and use the SQL page, as superusers do, but take no admin action. Only service_role (or the database owner) can change it.';
