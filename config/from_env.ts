@@ -32,7 +32,8 @@ function url(setting: string, value: string): string {
  * Reads the settings Beacon takes from the environment, with their documented defaults:
  * `PORT` (8000), `BEACON_DATA_DIR` (`./data`), `DATABASE_URL` (unset: embedded),
  * `BEACON_SEED` (`true`/`false`; default: true when embedded), `BEACON_INGEST_KEY`
- * (generated on first start), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
+ * (generated on first start), `BEACON_POSTHOG_PROJECT_KEY` (a second project key for
+ * PostHog's SDKs, on the capture endpoints only; none by default), `SUPABASE_URL`, `SUPABASE_JWKS_URL`, `SUPABASE_JWT_SECRET`,
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
  * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `MATOMO_URL`, `MATOMO_SITE_ID`,
  * `MATOMO_TOKEN_AUTH`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
@@ -91,6 +92,10 @@ export function configFromEnv(
   }
   const ingestKey = get("BEACON_INGEST_KEY");
   if (ingestKey !== undefined) input.ingestKey = checkIngestKey("BEACON_INGEST_KEY", ingestKey);
+  const posthogProjectKey = get("BEACON_POSTHOG_PROJECT_KEY");
+  if (posthogProjectKey !== undefined) {
+    input.posthogProjectKey = checkIngestKey("BEACON_POSTHOG_PROJECT_KEY", posthogProjectKey);
+  }
   const supabaseUrl = get("SUPABASE_URL");
   const jwksUrl = get("SUPABASE_JWKS_URL");
   const jwtSecret = get("SUPABASE_JWT_SECRET");

@@ -169,3 +169,16 @@ Deno.test("BEACON_SQL_PORT refuses DATABASE_URL, a short password, and companion
     (e) => e instanceof ConfigError && e.setting === "sql.port",
   );
 });
+
+Deno.test("BEACON_POSTHOG_PROJECT_KEY is passed down as the PostHog project key, 16+ characters, unset by default", () => {
+  assert.equal(defineConfig(configFromEnv({})).posthogProjectKey, undefined);
+  const key = "phc_TeamsExistingProjectKey0123456789abcdef";
+  assert.equal(
+    defineConfig(configFromEnv({ BEACON_POSTHOG_PROJECT_KEY: key })).posthogProjectKey,
+    key,
+  );
+  assert.throws(
+    () => configFromEnv({ BEACON_POSTHOG_PROJECT_KEY: "phc_short" }),
+    (e) => e instanceof ConfigError && e.setting === "BEACON_POSTHOG_PROJECT_KEY",
+  );
+});

@@ -67,6 +67,12 @@ export interface BeaconConfig {
   auth: AuthConfig;
   /** The key for anonymous ingestion; generated and stored on first start when unset. */
   ingestKey?: string;
+  /**
+   * A second key PostHog's SDKs may send as their project key (e.g. the `phc_...` key already
+   * in a team's `posthog.init`), accepted by the PostHog capture endpoints only, never by
+   * `/api/v1/events`; unset: those endpoints take the ingest key alone.
+   */
+  posthogProjectKey?: string;
   /** The plugins every stored event is forwarded to. */
   plugins: BeaconPlugin[];
   /** Request limits. */
@@ -121,6 +127,8 @@ export interface BeaconConfigInput {
   auth?: AuthConfig;
   /** The ingest key. @default {generated and stored on first start} */
   ingestKey?: string;
+  /** A second project key for PostHog's SDKs, on the capture endpoints only. @default {none} */
+  posthogProjectKey?: string;
   /** Plugins. @default {[]} */
   plugins?: BeaconPlugin[];
   /**
@@ -286,6 +294,9 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     names.add(plugin.name);
   }
   if (input.ingestKey !== undefined) checkIngestKey("ingestKey", input.ingestKey);
+  if (input.posthogProjectKey !== undefined) {
+    checkIngestKey("posthogProjectKey", input.posthogProjectKey);
+  }
   const days = input.rawRetentionDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 36_500)) {
     throw new ConfigError("rawRetentionDays", "must be a whole number of days from 1 to 36500");
@@ -321,6 +332,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     seedDemoData: input.seedDemoData ?? database.kind === "embedded",
     auth,
     ingestKey: input.ingestKey,
+    posthogProjectKey: input.posthogProjectKey,
     plugins,
     limits,
     forwarder,

@@ -10,6 +10,8 @@ import { startTestBeacon } from "./support/beacon.ts";
 import { createUser } from "./support/app.ts";
 
 const KEY = "bk_posthog_node_key_0123456789";
+/** The team's existing PostHog project key, configured as Beacon's second key. */
+const PROJECT_KEY = "phc_NodeTeamProjectKey0123456789abcdefghij";
 
 /**
  * A TCP proxy in front of Beacon that, when told to, forwards the next request (on
@@ -80,7 +82,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
-    const beacon = await startTestBeacon({ ingestKey: KEY });
+    const beacon = await startTestBeacon({ ingestKey: KEY, posthogProjectKey: PROJECT_KEY });
     const proxy = droppingProxy(Number(new URL(beacon.url).port));
     const client = new PostHog(KEY, {
       host: proxy.url,
@@ -156,6 +158,46 @@ Deno.test({
           const stored = await rows("anonymous_id = 'node-retry'");
           assert.deepEqual(stored.map((r) => r.id), ids, "each event stored once, under its uuid");
           assert.equal((await rows("true")).length, before + 3);
+        },
+      );
+
+      await t.step(
+        "an SDK keeping the team's PostHog project key (the second key) stores its events; a wrong key stores none",
+        async () => {
+          const second = new PostHog(PROJECT_KEY, {
+            host: beacon.url,
+            flushAt: 100,
+            flushInterval: 0,
+          });
+          const wrong = new PostHog("phc_SomeOtherProjectsKey0123456789abcdef", {
+            host: beacon.url,
+            flushAt: 100,
+            flushInterval: 0,
+            fetchRetryCount: 0,
+          });
+          const errors: unknown[] = [];
+          wrong.on("error", (error) => errors.push(error));
+          try {
+            const ids = [crypto.randomUUID(), crypto.randomUUID()];
+            for (const uuid of ids) {
+              second.capture({ distinctId: "node-second-key", event: "kept_key", uuid });
+            }
+            await second.flush();
+            assert.deepEqual(
+              (await rows("anonymous_id = 'node-second-key'")).map((r) => r.id),
+              ids,
+            );
+            wrong.capture({ distinctId: "node-wrong-key", event: "wrong_key" });
+            await wrong.flush().catch((error) => errors.push(error));
+            assert.equal((await rows("anonymous_id = 'node-wrong-key'")).length, 0);
+            assert.ok(
+              errors.some((e) => /401/.test(String((e as Error)?.message ?? e))),
+              `the SDK was told 401: ${errors.map(String).join("; ")}`,
+            );
+          } finally {
+            await second.shutdown().catch(() => {});
+            await wrong.shutdown().catch(() => {});
+          }
         },
       );
     } finally {

@@ -2,7 +2,7 @@
  * PostHog's capture endpoints (`/e/`, `/i/v0/e/`, `/batch/`, `/capture/`, `/track/`): what
  * posthog-js and posthog-node send, in every encoding they use, stored as Beacon events
  * through the same checks and the same store as `POST /api/v1/events`. The project key is
- * Beacon's ingest key. Per-event refusals are listed and never fail the batch; the answer
+ * Beacon's ingest key, or the configured `posthogProjectKey` (accepted here only). Per-event refusals are listed and never fail the batch; the answer
  * (`{"status": 1, ...}`, as PostHog's) goes out once the events are committed.
  *
  * @module
@@ -10,6 +10,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../_deps.ts";
 import { RequestError } from "../../ingest/event.ts";
+import type { ApiErrorBody } from "../../http/errors.ts";
 import { parseBody } from "../../ingest/json.ts";
 import { readBodyBytesInTurn } from "../../http/body.ts";
 import { requestAddress } from "../_viewer.ts";
@@ -30,6 +31,39 @@ export const CAPTURE_PATHS = [
   "/track",
   "/track/",
 ];
+
+/**
+ * A wrong project key, answered as Beacon's errors are (`error`, `message`) and with the
+ * fields PostHog's capture answers it with (`type`, `code`, `detail`, `attr`), so either
+ * reader understands it.
+ */
+export class InvalidProjectKeyError extends RequestError {
+  constructor() {
+    super(
+      401,
+      "invalid_apikey",
+      "the project key is neither this Beacon's ingest key nor its configured PostHog project key",
+    );
+    this.name = "InvalidProjectKeyError";
+  }
+
+  /** Beacon's body plus PostHog's `authentication_error` fields. */
+  override toJSON(): ApiErrorBody & {
+    type: string;
+    code: string;
+    detail: string;
+    attr: null;
+  } {
+    return {
+      ...super.toJSON(),
+      type: "authentication_error",
+      code: "invalid_api_key",
+      detail:
+        "Project API key invalid. You can find your project API key in PostHog project settings.",
+      attr: null,
+    };
+  }
+}
 
 /** Compares two secrets in time that does not depend on where they differ. */
 function sameSecret(a: string, b: string): boolean {
@@ -77,16 +111,16 @@ export async function capture(c: Context<AppEnv>): Promise<Response> {
     throw new RequestError(
       401,
       "missing_credentials",
-      "send the project key (this Beacon's ingest key) as api_key, or as token in each event's properties",
+      "send the project key (this Beacon's ingest key, or its PostHog project key) as api_key, or as token in each event's properties",
     );
   }
-  if (!sameSecret(batch.token, ingestKey)) {
+  // Both comparisons always run, so the time taken does not tell which key came close.
+  const isIngestKey = sameSecret(batch.token, ingestKey);
+  const isProjectKey = sameSecret(batch.token, config.posthogProjectKey ?? "") &&
+    config.posthogProjectKey !== undefined;
+  if (!isIngestKey && !isProjectKey) {
     ingestKeyFailures.fail(address);
-    throw new RequestError(
-      401,
-      "invalid_apikey",
-      "the project key is not this Beacon's ingest key",
-    );
+    throw new InvalidProjectKeyError();
   }
   const users = await knownUserIds(db, candidateUserIds(batch.items));
   const { events, rejected, persons } = mapPostHogEvents(batch, {

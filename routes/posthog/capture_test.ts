@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { createSharedTestApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 
-const t = await createSharedTestApp({ config: { limits: { maxBodyBytes: 64 * 1024 } } });
+/** The second key the capture endpoints take (`BEACON_POSTHOG_PROJECT_KEY`). */
+const PROJECT_KEY = "phc_TeamsExistingProjectKey0123456789abcdef";
+const t = await createSharedTestApp({
+  config: { limits: { maxBodyBytes: 64 * 1024 }, posthogProjectKey: PROJECT_KEY },
+});
 const ada = await createUser(t.db, "ada@posthog-capture.test");
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -252,15 +256,48 @@ Deno.test("a retried batch (same uuids) is stored once and counted as duplicates
   assert.equal((await rows("anonymous_id = 'anon-retry'")).length, 2);
 });
 
-Deno.test("a missing or wrong project key is a 401 with a clear body", async () => {
+Deno.test("a missing or wrong project key is a 401 with Beacon's error and PostHog's authentication_error fields", async () => {
   const missing = await send("/e/", { body: JSON.stringify({ event: "x", distinct_id: "d" }) });
   assert.equal(missing.status, 401);
   assert.equal((await missing.json()).error, "missing_credentials");
   const wrong = await send("/e/", {
-    body: JSON.stringify({ api_key: "phc_not_this_one", batch: [jsEvent("x", "d")] }),
+    body: JSON.stringify({ api_key: "phc_not_this_one", batch: [jsEvent("x", "d-wrong")] }),
   });
   assert.equal(wrong.status, 401);
-  assert.equal((await wrong.json()).error, "invalid_apikey");
+  const body = await wrong.json();
+  assert.equal(body.error, "invalid_apikey");
+  assert.match(body.message, /ingest key nor its configured PostHog project key/);
+  assert.deepEqual([body.type, body.code, body.attr], [
+    "authentication_error",
+    "invalid_api_key",
+    null,
+  ]);
+  assert.match(body.detail, /Project API key invalid/);
+  assert.equal((await rows("anonymous_id = 'd-wrong'")).length, 0);
+});
+
+Deno.test("the configured PostHog project key is accepted by every capture endpoint, as api_key or token", async () => {
+  const a = { ...jsEvent("second_key", "anon-second-key"), api_key: PROJECT_KEY };
+  const b = jsEvent("second_key", "anon-second-key", { token: PROJECT_KEY });
+  for (const [path, body] of [["/e/", a], ["/i/v0/e/", { batch: [b] }]] as const) {
+    const res = await send(path, { body: JSON.stringify(body) });
+    assert.equal(res.status, 200, path);
+  }
+  assert.deepEqual((await rows("anonymous_id = 'anon-second-key'")).map((r) => r.id), [
+    a.uuid,
+    b.uuid,
+  ]);
+});
+
+Deno.test("the PostHog project key is not an ingest key: /api/v1/events refuses it", async () => {
+  const res = await t.app.request("/api/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", apikey: PROJECT_KEY },
+    body: JSON.stringify({ event: "x", anonymous_id: "anon-not-ingest" }),
+  });
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).error, "invalid_apikey");
+  assert.equal((await rows("anonymous_id = 'anon-not-ingest'")).length, 0);
 });
 
 Deno.test("bodies that cannot be read are 4xx, never 5xx", async () => {
