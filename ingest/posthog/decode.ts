@@ -2,12 +2,14 @@
  * Turning what a PostHog SDK sends into JSON text: every encoding posthog-js and
  * posthog-node use (gzip by `Content-Encoding`, by `compression=gzip-js` or by its magic
  * bytes; base64 in a form's `data=`; a form's plain `data=`; plain JSON; `data=` in the
- * query of a GET), each within the body limit once decompressed.
+ * query of a GET; LZ-String's base64 (`compression=lz64`) of older posthog-js, in a form's
+ * `data=` or as the body), each within the body limit once decompressed.
  *
  * @module
  */
 import { RequestError } from "../event.ts";
 import { ApiError } from "../../http/errors.ts";
+import { decompressFromBase64, Lz64TooLargeError } from "./lz64.ts";
 
 /** What decoding needs to know about the request besides its body. */
 export interface EncodedRequest {
@@ -56,11 +58,7 @@ export async function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8
       size += value.length;
       if (size > maxBytes) {
         await reader.cancel().catch(() => {});
-        throw new ApiError(
-          413,
-          "body_too_large",
-          `the body is over ${maxBytes} bytes once decompressed`,
-        );
+        throw tooLarge(maxBytes);
       }
       chunks.push(value);
     }
@@ -88,8 +86,46 @@ function fromBase64(data: string): string {
   return text(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)), "the base64 data");
 }
 
+function isLz64(compression: string | null): boolean {
+  return compression === "lz64" || compression === "lz-string";
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(
+    413,
+    "body_too_large",
+    `the body is over ${maxBytes} bytes once decompressed`,
+  );
+}
+
+/**
+ * Decompresses LZ-String base64 within `maxBytes` of UTF-8 output.
+ *
+ * @param data The lz64 text.
+ * @param maxBytes The largest output allowed.
+ * @returns The decompressed text.
+ * @throws {ApiError} 400 for text that is not lz64, 413 for too much output.
+ */
+export function fromLz64(data: string, maxBytes: number): string {
+  let text: string;
+  try {
+    // A UTF-16 code unit is at least one UTF-8 byte: this bound stops a bomb early.
+    text = decompressFromBase64(data, maxBytes);
+  } catch (error) {
+    if (error instanceof Lz64TooLargeError) throw tooLarge(maxBytes);
+    throw new RequestError(
+      400,
+      "invalid_lz64",
+      `data is not valid lz64 (LZString.compressToBase64): ${(error as Error).message}`,
+    );
+  }
+  if (new TextEncoder().encode(text).length > maxBytes) throw tooLarge(maxBytes);
+  return text;
+}
+
 /** Decodes the `data` field of a form or query, as the `compression` parameter says. */
-function decodeData(data: string, compression: string | null): string {
+function decodeData(data: string, compression: string | null, maxBytes: number): string {
+  if (isLz64(compression)) return fromLz64(data, maxBytes);
   const trimmed = data.trimStart();
   if (compression === "base64" || !(trimmed.startsWith("{") || trimmed.startsWith("["))) {
     return fromBase64(data);
@@ -103,8 +139,8 @@ function decodeData(data: string, compression: string | null): string {
  * @param request The body, its headers and the query.
  * @param maxBytes The largest body allowed once decompressed.
  * @returns The JSON text (not yet parsed).
- * @throws {RequestError} 400 for an encoding that cannot be read or an unsupported
- *   compression (lz64, which no current SDK sends), 413 for a body too large decompressed.
+ * @throws {RequestError} 400 for an encoding that cannot be read, 413 for a body too large
+ *   decompressed.
  */
 export async function decodePostHogBody(
   request: EncodedRequest,
@@ -112,13 +148,6 @@ export async function decodePostHogBody(
 ): Promise<string> {
   const { query } = request;
   let compression = query.get("compression")?.toLowerCase() ?? null;
-  if (compression === "lz64" || compression === "lz-string") {
-    throw new RequestError(
-      400,
-      "unsupported_compression",
-      "compression=lz64 is not supported; send gzip-js, base64 or plain JSON (current SDKs do)",
-    );
-  }
   let bytes = request.body;
   const encoding = request.contentEncoding?.trim().toLowerCase();
   if (encoding === "gzip" || compression === "gzip" || compression === "gzip-js" || isGzip(bytes)) {
@@ -135,7 +164,7 @@ export async function decodePostHogBody(
     if (data === null) {
       throw new RequestError(400, "empty_body", "the request carries no events");
     }
-    return decodeData(data, compression);
+    return decodeData(data, compression, maxBytes);
   }
   const body = text(bytes, "the body");
   const type = request.contentType?.toLowerCase() ?? "";
@@ -146,8 +175,9 @@ export async function decodePostHogBody(
       throw new RequestError(400, "invalid_body", "a form body must carry the events in data=");
     }
     compression = form.get("compression")?.toLowerCase() ?? compression;
-    return decodeData(data, compression);
+    return decodeData(data, compression, maxBytes);
   }
+  if (isLz64(compression)) return fromLz64(body, maxBytes);
   if (compression === "base64") return fromBase64(body);
   return body;
 }
