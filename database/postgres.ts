@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import type { Database, Queryable, TextResult } from "./mod.ts";
+import { isUnavailable } from "./errors.ts";
 
 /** Options for {@linkcode openPostgres}. */
 export interface PostgresOptions {
@@ -50,6 +51,48 @@ function wrap(sql: any): Queryable {
   };
 }
 
+/** A promise that never settles: what a statement of a lost transaction waits for. */
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * Runs `fn` in a transaction, guarded against postgres.js 3.4.9 writing to a connection that
+ * is gone (porsager/postgres#1208): once the server connection of a transaction is lost (a
+ * killed backend, a stopped server), a further statement of it, or the `rollback` the driver
+ * sends when `fn` fails, is queued on the dead socket and throws an uncaught `TypeError`
+ * (`Cannot read properties of null (reading 'write')`) from a timer, which would end the
+ * process. So once a statement fails because the connection is gone, or the driver has
+ * settled the transaction, `fn`'s statements no longer reach the driver: they wait forever
+ * (`fn` is abandoned, never rejected, so the driver sends no `rollback`), and the transaction
+ * rejects with the connection's error, which `isUnavailable` reads as a 503.
+ */
+// deno-lint-ignore no-explicit-any
+function guardedTransaction<T>(sql: any, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  let lost = false;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  function run<R>(work: () => Promise<R>): Promise<R> {
+    if (lost) return NEVER;
+    return work().catch((error) => {
+      if (!isUnavailable(error)) throw error;
+      lost = true;
+      fail(error);
+      return NEVER;
+    });
+  }
+  // deno-lint-ignore no-explicit-any
+  const begun: Promise<T> = sql.begin((tx: any) => {
+    const base = wrap(tx);
+    return fn({
+      query: (text, params) => run(() => base.query(text, params)),
+      exec: (script) => run(() => base.exec(script)),
+      queryText: (text) => run(() => base.queryText(text)),
+    });
+  });
+  begun.then(() => (lost = true), () => (lost = true));
+  return Promise.race([begun, failed]);
+}
+
 /**
  * Connects to a PostgreSQL server.
  *
@@ -80,7 +123,7 @@ export function openPostgres(
     exec: base.exec,
     queryText: base.queryText,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return sql.begin((tx) => fn(wrap(tx))) as Promise<T>;
+      return guardedTransaction(sql, fn);
     },
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });

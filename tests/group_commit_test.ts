@@ -4,9 +4,10 @@
  * transaction and are answered only after its commit; a failed or killed commit answers
  * every request of its group 503 and stores none of them, and nothing acknowledged is lost.
  *
- * The failure is injected at the commit (a thrown I/O error rolls the transaction back), not
- * by killing the connection: postgres.js 3.4.9 under Deno then throws an uncaught TypeError
- * from a queued write (porsager/postgres#1208), which no test of Beacon's can catch.
+ * The failure is injected at the commit (a thrown I/O error rolls the transaction back);
+ * killed connections are `tests/group_commit_killed_connection_test.ts` (a Beacon process,
+ * backends terminated in the INSERT and in the COMMIT) and
+ * `tests/postgres_connection_loss_test.ts` (the adapter's guard against porsager/postgres#1208).
  */
 import assert from "node:assert/strict";
 import type { Database } from "../database/mod.ts";
