@@ -219,8 +219,9 @@ Deno.test({
           phase = "after commit";
           const before = seen.acked.size;
           await waitFor("ingestion resumes", ackedAtLeast(before + 100), { timeoutMs: 30_000 });
+          // The answers to the last round's kills may come once the phase is over.
           const retried = new Set(
-            seen.refused.filter((r) => r.phase === "commit").map((r) => r.id),
+            seen.refused.filter((r) => r.phase.endsWith("commit")).map((r) => r.id),
           );
           assert.ok(retried.size > 0, "requests of killed commits were answered 503");
           assert.ok(
