@@ -148,7 +148,7 @@ Target ${millions(r.settings.targetEvents)} events, reached ${
     r.settings.until.slice(0, 16)
   } UTC (twelve whole months and this one), ${int(r.settings.users)} users, loaded in batches of
 ${int(r.settings.batch)} by \`insert ... select\`, each event received at its own time (only the
-ids of the last 35 days kept, as after a year of nightly pruning).
+ids received within the idempotency horizon kept, as after a year of nightly pruning).
 
 ${
     table(["cpu", "cores", "memory", "PostgreSQL", "Deno", "load average at start"], [[

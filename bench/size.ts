@@ -4,7 +4,8 @@
  * exist only for events (the idempotency ids), against today's unpartitioned schema loaded
  * with the same data in the same run.
  *
- * Standalone: `deno run -A bench/size.ts` (BENCH_SIZE_EVENTS, default 1 000 000).
+ * Standalone: `deno run -A bench/size.ts` (BENCH_SIZE_EVENTS, default 1 000 000;
+ * BENCH_SIZE_HORIZONS=1,7,35 also prints the ids' share at other idempotency horizons).
  *
  * @module
  */
@@ -131,16 +132,62 @@ export async function eventExtras(db: Queryable): Promise<string[]> {
 export interface EventSizes {
   current: EventBytes;
   legacy: EventBytes;
-  /** 1 - current / legacy, everything counted (the id table with every id in it). */
+  /** The idempotency horizon the ids were kept for (private.event_id_horizon_days()). */
+  horizonDays: number;
+  /** Ids in private.event_ids at steady state (received within the horizon). */
+  idsKept: number;
+  /** 1 - current / legacy, everything counted (the id table at steady state). */
   reduction: number;
-  /** 1 - current events table alone / legacy (ids past the horizon are pruned). */
+  /** 1 - current events table alone / legacy. */
   tableReduction: number;
+}
+
+/**
+ * Puts `private.event_ids` in the state real traffic leaves it in: every event received
+ * when it happened (`received_at` = its `"timestamp"`), day after day over the data's days,
+ * each day followed by the nightly prune's statement as of that day (ids received before
+ * the horizon are deleted) and a vacuum (the table's autovacuum threshold is 5 %, so it
+ * follows each prune). The random-key index keeps the splits this churn makes, so the size
+ * is that of a table pruned for weeks, not of a fresh load.
+ *
+ * @param db The database (as its owner), with public.events filled.
+ * @param horizonDays The idempotency horizon.
+ * @param days How many days back the data goes. @default 90
+ * @returns How many ids are kept.
+ */
+export async function replayEventIds(
+  db: Queryable,
+  horizonDays: number,
+  days = 90,
+): Promise<number> {
+  await db.query("truncate private.event_ids");
+  for (let d = days; d >= 0; d--) {
+    await db.query(
+      `insert into private.event_ids (id, received_at)
+       select e.id, e."timestamp" from public.events e
+        where e."timestamp" >= now() - make_interval(days => $1::int + 1)
+          and e."timestamp" < now() - make_interval(days => $1::int)
+        order by e."timestamp"`,
+      [d],
+    );
+    await db.query(
+      "delete from private.event_ids where received_at < now() - make_interval(days => $1::int + $2::int)",
+      [d, horizonDays],
+    );
+    await db.query("vacuum private.event_ids");
+  }
+  const [{ n }] = await db.query<{ n: number }>(
+    "select count(*)::int as n from private.event_ids",
+  );
+  return n;
 }
 
 /**
  * Bytes per event of `public.events` as it is (already filled by the caller with
  * `generateEventChunk(db, 0, users)`) against today's schema filled with the same chunk in
- * the same run. The baseline table is dropped afterwards.
+ * the same run, with `private.event_ids` at steady state (`replayEventIds`, at the
+ * database's horizon). The baseline table is dropped afterwards; the id table keeps only the
+ * ids of the horizon.
  *
  * @param db The database (as its owner).
  * @param users The users the events were generated for.
@@ -162,11 +209,17 @@ export async function benchEventSize(
     await generateEventChunk(db, 0, users, size, "bench_legacy.events");
     await db.query("vacuum analyze bench_legacy.events");
     await db.query("vacuum analyze public.events");
+    const [{ horizon }] = await db.query<{ horizon: number }>(
+      "select private.event_id_horizon_days() as horizon",
+    );
+    const idsKept = await replayEventIds(db, horizon);
     const current = await measureEventBytes(db, "public.events", await eventExtras(db));
     const legacy = await measureEventBytes(db, "bench_legacy.events");
     return {
       current,
       legacy,
+      horizonDays: horizon,
+      idsKept,
       reduction: 1 - current.perEvent / legacy.perEvent,
       tableReduction: 1 - current.tablePerEvent / legacy.perEvent,
     };
@@ -210,14 +263,36 @@ if (import.meta.main) {
     await preparePartitions(db);
     await generateUsers(db, users);
     await generateEventChunk(db, 0, users, size);
-    const { current, legacy, reduction, tableReduction } = await benchEventSize(db, users, size);
+    const { current, legacy, reduction, tableReduction, horizonDays, idsKept } =
+      await benchEventSize(db, users, size);
     console.log(describeEventBytes(legacy));
     console.log(describeEventBytes(current));
+    const ids = Object.values(current.extra).reduce((a, b) => a + b, 0);
+    console.log(
+      `ids at steady state (${horizonDays}-day horizon, 90 days replayed with the nightly prune): ${idsKept} ids, ${
+        (ids / Math.max(1, idsKept)).toFixed(1)
+      } bytes/id`,
+    );
     console.log(
       `reduction: ${(tableReduction * 100).toFixed(1)} % (events table), ${
         (reduction * 100).toFixed(1)
-      } % (with every id in private.event_ids)`,
+      } % (with private.event_ids at steady state)`,
     );
+    // Other horizons, to choose one (BENCH_SIZE_HORIZONS=1,2,7,35).
+    for (const h of (Deno.env.get("BENCH_SIZE_HORIZONS") ?? "").split(",").filter(Boolean)) {
+      const kept = await replayEventIds(db, Number(h));
+      const [{ bytes }] = await db.query<{ bytes: string }>(
+        "select pg_total_relation_size('private.event_ids')::text as bytes",
+      );
+      const all = current.tablePerEvent + Number(bytes) / current.events;
+      console.log(
+        `horizon ${h} days: ${kept} ids, ${
+          (Number(bytes) / Math.max(1, kept)).toFixed(1)
+        } bytes/id, ${(Number(bytes) / current.events).toFixed(1)} bytes/event for ids, ${
+          all.toFixed(1)
+        } in all, ${((1 - all / legacy.perEvent) * 100).toFixed(1)} %`,
+      );
+    }
   } finally {
     await db.close();
     await pg.stop();

@@ -17,7 +17,7 @@ Deno.test({
     // Function call counts need track_functions, which only a superuser may set.
     const admin = openPostgres(pg.adminUrl, { max: 1 });
     try {
-      // 3 000 ids received 40 days ago (past the 35-day horizon), 3 000 received now.
+      // 3 000 ids received 40 days ago (past the horizon, one day by default), 3 000 received now.
       await db.query(
         `insert into private.event_ids (id, received_at)
          select gen_random_uuid(), now() - case when g % 2 = 0 then interval '40 days' else interval '0' end
