@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser } from "../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../tests/support/app.ts";
 
-const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+const t = await createSharedSuiteApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
 const admin = await createUser(t.db, "admin@headers.test", true);
 
 function nonceOf(res: Response): string {

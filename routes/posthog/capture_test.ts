@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 
-const t = await createSharedTestApp({ config: { limits: { maxBodyBytes: 64 * 1024 } } });
+const t = await createSharedSuiteApp({ config: { limits: { maxBodyBytes: 64 * 1024 } } });
 const ada = await createUser(t.db, "ada@posthog-capture.test");
 
 async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {

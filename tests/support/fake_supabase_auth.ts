@@ -93,6 +93,21 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
     calls,
     refreshTokens,
     accessTokens,
+    /**
+     * An access token for any user id, signed as GoTrue signs its own (for suites that
+     * create their users in the database and act as them).
+     */
+    token: async (userId: string, seconds = 3600) => {
+      const now = Math.floor(Date.now() / 1000);
+      return await new SignJWT({ role: "authenticated", aal: "aal1" })
+        .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "JWT" })
+        .setSubject(userId)
+        .setAudience("authenticated")
+        .setIssuer(issuer)
+        .setIssuedAt(now)
+        .setExpirationTime(now + seconds)
+        .sign(privateKey);
+    },
     close: () => server.shutdown(),
   };
 }
