@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   createSharedSuiteApp,
-  createSuiteApp,
   createUser,
   TEST_INGEST_KEY,
 } from "../../tests/support/app.ts";
@@ -14,7 +13,7 @@ const t = await createSharedSuiteApp({
 });
 const alice = await createUser(t.db, "alice@events-route.test");
 /** The same database behind an app with the default limits (1 MiB bodies). */
-const roomy = await createSuiteApp({ db: t.db });
+const roomy = await createSharedSuiteApp({ db: t.db });
 
 function postFrom(address: string, headers: Record<string, string>, app = roomy.app) {
   return app.request("/api/v1/events", {

@@ -63,7 +63,9 @@ function rebase(address: string, where: string): string {
   if (address === EDGE_PUBLIC_PATH || /^\/functions\/v1\/beacon[/?#]/.test(address)) {
     return address.slice(EDGE_PUBLIC_PATH.length) || "/";
   }
-  throw new Error(`${where} ${address} is not under ${EDGE_PUBLIC_PATH}: on Supabase it leads nowhere`);
+  throw new Error(
+    `${where} ${address} is not under ${EDGE_PUBLIC_PATH}: on Supabase it leads nowhere`,
+  );
 }
 
 const HTML_ADDRESS = /(\s(?:href|action|src|formaction)="|\bfrom\s*"|\bimport\(\s*")(\/[^"]*)"/g;
@@ -106,7 +108,18 @@ const projects = new Map<Database, { auth: Auth; users: number }>();
 async function authOf(db: Database): Promise<Auth & { release(): Promise<void> }> {
   let project = projects.get(db);
   if (!project) {
-    project = { auth: await fakeSupabaseAuth(), users: 0 };
+    // GoTrue checks passwords against auth.users (bcrypt); so does its stand-in here, so the
+    // suites' accounts (`beacon.create_user`) sign in through Supabase Auth on the edge.
+    const accounts = async (email: string, password: string) => {
+      const rows = await db.query<{ id: string; email: string }>(
+        `select id::text, email from auth.users
+          where lower(email) = lower($1)
+            and encrypted_password = extensions.crypt($2, encrypted_password)`,
+        [email, password],
+      );
+      return rows[0] ?? null;
+    };
+    project = { auth: await fakeSupabaseAuth({ accounts }), users: 0 };
     projects.set(db, project);
   }
   const shared = project;
@@ -177,8 +190,10 @@ export async function createEdgeTestApp(
       // cannot send another Host): a page of the suite's site is a page of the function's.
       for (const name of ["origin", "referer"]) {
         const value = headers.get(name);
-        if (value?.startsWith(target.origin)) {
-          headers.set(name, `${fn.origin}${value.slice(target.origin.length)}`);
+        const sent = value && URL.canParse(value) ? new URL(value) : null;
+        if (sent?.host === target.host) {
+          sent.host = new URL(fn.origin).host;
+          headers.set(name, name === "origin" ? sent.origin : sent.href);
         }
       }
       const what = `${request.method} ${target.pathname}`;
