@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  createSharedSuiteApp,
-  createUser,
-  TEST_INGEST_KEY,
-} from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
 import type { CheckedEvent } from "../../ingest/event.ts";
 import { storeEvents } from "../../ingest/store.ts";
