@@ -8,6 +8,7 @@ import { type BeaconConfigInput, defineConfig } from "../../config/mod.ts";
 import { createTokenVerifier, issueAccessToken } from "../../auth/tokens.ts";
 import { silentLogger } from "../../log/mod.ts";
 import { createFailureLimiter } from "../../auth/failure_limiter.ts";
+import { createSignInLimiter, SIGN_IN_LIMITS } from "../../auth/sign_in_limiter.ts";
 import type { Database } from "../../database/mod.ts";
 import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";
@@ -46,10 +47,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     storeEvents: options.storeEvents ?? createGroupCommit(db),
     forwarder: options.forwarder,
     localTokenSecret: TEST_SECRET,
-    signInLimits: {
-      account: createFailureLimiter({ max: 5, windowMs: 60_000 }),
-      address: createFailureLimiter({ max: 20, windowMs: 60_000 }),
-    },
+    signInLimiter: createSignInLimiter(db, { ...SIGN_IN_LIMITS, windowMs: 60_000 }),
     ingestKeyFailures: createFailureLimiter({
       max: config.limits.maxIngestKeyFailures,
       windowMs: 60_000,
