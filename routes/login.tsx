@@ -12,7 +12,7 @@ import { getCookie } from "hono/cookie";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { AppDeps, AppEnv } from "./_deps.ts";
+import type { AppEnv } from "./_deps.ts";
 import { Layout } from "../components/Layout.tsx";
 import { sendPage } from "./_page.ts";
 import { csrfMatches, csrfToken, requestAddress, setSessionCookie, siteOrigin } from "./_viewer.ts";
