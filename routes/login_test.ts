@@ -33,6 +33,8 @@ async function login(
     next?: string;
     headers?: Record<string, string>;
     env?: typeof FROM_CLIENT;
+    /** Another Beacon instance to sign in through. @default {t.app} */
+    app?: typeof t.app;
   } = {},
 ) {
   const c = await csrf();
@@ -42,7 +44,7 @@ async function login(
     password,
     next: options.next ?? "/analytics",
   });
-  return await t.app.request("/login", {
+  return await (options.app ?? t.app).request("/login", {
     method: "POST",
     body,
     headers: {
@@ -209,6 +211,50 @@ Deno.test("a wrong password is refused; repeated failures lock the account for a
   assert.ok(Number(locked.headers.get("retry-after")) > 0);
   assert.match(await locked.text(), /Too many failed sign-ins/);
   assert.equal(setCookies(locked).has("beacon_session"), false);
+});
+
+Deno.test("two Beacon instances on one database share the lockout: failures through one lock sign-in through the other", async () => {
+  await t.db.query("select beacon.create_user('isolde@login.test', 'isolde-password-1', false)");
+  // On the edge target the other instance is another function process (another isolate).
+  const other = await createSuiteApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  try {
+    const env = { remoteAddr: { hostname: "192.0.2.11" } };
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await login("isolde@login.test", "nope", { env })).status, 401);
+    }
+    const locked = await login("isolde@login.test", "isolde-password-1", { env, app: other.app });
+    assert.equal(locked.status, 429, "the other instance knows of the five failures");
+    assert.ok(Number(locked.headers.get("retry-after")) > 0);
+    const elsewhere = await login("isolde@login.test", "isolde-password-1", {
+      env: { remoteAddr: { hostname: "192.0.2.99" } },
+      app: other.app,
+    });
+    assert.equal(elsewhere.status, 429, "the account is locked whatever the address");
+  } finally {
+    await other.close();
+  }
+});
+
+Deno.test("a success through one Beacon instance clears the account's failures for the other", async () => {
+  await t.db.query("select beacon.create_user('ursula@login.test', 'ursula-password-1', false)");
+  const other = await createSuiteApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  try {
+    const env = { remoteAddr: { hostname: "192.0.2.12" } };
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await login("ursula@login.test", "nope", { env })).status, 401);
+    }
+    const good = await login("ursula@login.test", "ursula-password-1", { env, app: other.app });
+    assert.equal(good.status, 303);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(
+        (await login("ursula@login.test", "nope", { env })).status,
+        401,
+        `failure ${i + 1} after the success is counted afresh`,
+      );
+    }
+  } finally {
+    await other.close();
+  }
 });
 
 Deno.test("pages: strangers go to /login, a tampered session counts as none, sign-out clears it", async () => {
