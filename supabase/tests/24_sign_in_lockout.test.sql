@@ -3,7 +3,7 @@
 -- limits per account and per address hold, the window frees them, nothing refused is
 -- counted, a success clears the account but not the address, and keys are kept hashed.
 begin;
-select plan(28);
+select plan(30);
 select tests.share_pgtap_tables();
 
 -- Several attempts, one call each (a function in FROM would be called once and its row reused).
@@ -104,6 +104,14 @@ select ok((select attempt is not null from private.begin_sign_in_attempt('ann@lo
 select is((select count(*)::int from private.sign_in_failures
             where kind = 'account' and key = sha256(convert_to('ann@lockout.test', 'UTF8'))),
   1, 'and its attempts older than the window are pruned');
+
+insert into private.sign_in_failures (attempt, kind, key, attempted_at)
+values ('00000000-0000-4000-8000-00000000dead', 'account', sha256(convert_to('gone@lockout.test', 'UTF8')),
+        now() - interval '1 hour');
+select ok((select attempt is not null from private.begin_sign_in_attempt('someone@lockout.test', '192.0.2.2')),
+  'an attempt of another account goes ahead');
+select is((select count(*)::int from private.sign_in_failures where attempt = '00000000-0000-4000-8000-00000000dead'),
+  0, 'and prunes other keys'' rows older than the window too');
 
 -- ----------------------------------------------------------------- the address limit
 select is((select count(*)::int from pg_temp.attempts('user%s@spread.test', '203.0.113.7', 20)
