@@ -4,11 +4,15 @@
 const fs = require("node:fs");
 const [file, statusText] = process.argv.slice(2);
 const status = Number(statusText ?? "0");
+// FILE may list several reports, comma-separated (the server run and the edge run).
 let xml = "";
-try {
-  xml = fs.readFileSync(file, "utf8");
-} catch {
-  console.log(`no JUnit report at ${file}: the test run did not finish`);
+for (const one of file.split(",")) {
+  try {
+    xml += fs.readFileSync(one, "utf8");
+  } catch {
+    console.log(`no JUnit report at ${one}: the test run did not finish`);
+    xml += "<testcase><failure/></testcase>";
+  }
 }
 let passed = 0;
 let failed = 0;

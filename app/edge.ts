@@ -21,6 +21,7 @@ import type { AppEnv } from "../routes/_deps.ts";
 import { createTokenVerifier } from "../auth/tokens.ts";
 import { randomSecret } from "../auth/secrets.ts";
 import { createFailureLimiter } from "../auth/failure_limiter.ts";
+import { createSignInLimiter } from "../auth/sign_in_limiter.ts";
 import { createSupabaseRefresh, createSupabaseSignIn } from "../auth/supabase.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { drainPlugins, type DrainReport } from "../plugins/drain.ts";
@@ -80,10 +81,8 @@ export async function createEdgeBeacon(
       localTokenSecret: csrfSecret,
       supabaseSignIn: signIn ? createSupabaseSignIn(auth.url!, auth.publishableKey!) : undefined,
       supabaseRefresh: signIn ? createSupabaseRefresh(auth.url!, auth.publishableKey!) : undefined,
-      signInLimits: {
-        account: createFailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
-        address: createFailureLimiter({ max: 20, windowMs: 15 * 60_000 }),
-      },
+      // Counted in the database: every isolate shares the lockout.
+      signInLimiter: createSignInLimiter(db),
       ingestKeyFailures: createFailureLimiter({
         max: config.limits.maxIngestKeyFailures,
         windowMs: 60_000,

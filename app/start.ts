@@ -11,6 +11,7 @@ import { createApp } from "./create_app.ts";
 import { createTokenVerifier } from "../auth/tokens.ts";
 import { randomSecret } from "../auth/secrets.ts";
 import { createFailureLimiter } from "../auth/failure_limiter.ts";
+import { createSignInLimiter } from "../auth/sign_in_limiter.ts";
 import { createSupabaseRefresh, createSupabaseSignIn } from "../auth/supabase.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { createForwarder, type Forwarder } from "../plugins/forwarder.ts";
@@ -242,10 +243,7 @@ async function startOnPort(
     localTokenSecret,
     supabaseSignIn,
     supabaseRefresh,
-    signInLimits: {
-      account: createFailureLimiter({ max: 5, windowMs: 15 * 60_000 }),
-      address: createFailureLimiter({ max: 20, windowMs: 15 * 60_000 }),
-    },
+    signInLimiter: createSignInLimiter(db),
     ingestKeyFailures: createFailureLimiter({
       max: config.limits.maxIngestKeyFailures,
       windowMs: 60_000,

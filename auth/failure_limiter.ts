@@ -1,14 +1,15 @@
 /**
- * Sign-in attempts, counted per key (an account, an address) over a sliding window.
- * An attempt is counted before the password is checked, in the same synchronous step as the
- * check of the limit, so simultaneous attempts cannot all slip under it.
+ * Failures counted per key over a sliding window, in the process's memory: wrong ingestion
+ * credentials per client address (a cheap guard; each process or isolate counts its own).
+ * Sign-in attempts are counted in the database instead (`sign_in_limiter.ts`), so that every
+ * process and edge isolate shares the lockout.
  *
  * @module
  */
 
 /** Options for {@linkcode createFailureLimiter}. */
 export interface FailureLimiterOptions {
-  /** Attempts allowed in the window (successful ones are forgotten). */
+  /** Failures allowed in the window. */
   max: number;
   /** The window, in milliseconds. */
   windowMs: number;
@@ -16,16 +17,8 @@ export interface FailureLimiterOptions {
   now?: () => number;
 }
 
-/** Counts attempts and says when a key must wait. */
+/** Counts failures and says when a key must wait. */
 export interface FailureLimiter {
-  /**
-   * Reserves an attempt for the key: when the key may try, records the attempt (it counts
-   * as a failure until {@linkcode FailureLimiter.release} or `reset`) and returns 0;
-   * otherwise records nothing and returns the milliseconds it must still wait.
-   */
-  tryAcquire(key: string): number;
-  /** Forgets one attempt of the key (one that turned out not to be a failure). */
-  release(key: string): void;
   /** Records a failure for the key. */
   fail(key: string): void;
   /** Forgets the key's failures (after a success). */
@@ -40,12 +33,11 @@ export interface FailureLimiter {
  * @param options How many attempts in how long.
  * @returns The limiter.
  *
- * @example Count the attempt before checking the password
+ * @example Refuse a client after too many wrong keys
  * ```ts
- * const limiter = createFailureLimiter({ max: 5, windowMs: 15 * 60_000 });
- * const wait = limiter.tryAcquire(email);
- * if (wait > 0) return tooMany(wait);
- * if (await passwordIsRight()) limiter.reset(email);
+ * const limiter = createFailureLimiter({ max: 20, windowMs: 60_000 });
+ * if (limiter.retryAfterMs(address) > 0) return tooMany();
+ * if (!keyIsRight()) limiter.fail(address);
  * ```
  */
 export function createFailureLimiter(options: FailureLimiterOptions): FailureLimiter {
@@ -65,17 +57,6 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
   const wait = (list: number[]) =>
     list.length < options.max ? 0 : list[list.length - options.max] + options.windowMs - now();
   return {
-    tryAcquire(key) {
-      const ms = wait(recent(key));
-      if (ms > 0) return ms;
-      record(key);
-      return 0;
-    },
-    release(key) {
-      const list = recent(key);
-      list.pop();
-      if (list.length === 0) attempts.delete(key);
-    },
     fail: record,
     reset(key) {
       attempts.delete(key);

@@ -13,6 +13,7 @@ import {
   checkPort,
   checkTrustedProxies,
   ConfigError,
+  type Limits,
 } from "./mod.ts";
 import { sqlPortFromEnv } from "./sql_port.ts";
 
@@ -28,6 +29,25 @@ function url(setting: string, value: string): string {
   }
 }
 
+const LIMIT_SETTINGS = {
+  BEACON_MAX_BODY_BYTES: "maxBodyBytes",
+  BEACON_MAX_BATCH_EVENTS: "maxBatchEvents",
+  BEACON_STATEMENT_TIMEOUT_MS: "statementTimeoutMs",
+} as const;
+
+function limitsFromEnv(get: (name: string) => string | undefined): Partial<Limits> | undefined {
+  let limits: Partial<Limits> | undefined;
+  for (const [setting, key] of Object.entries(LIMIT_SETTINGS)) {
+    const value = get(setting);
+    if (value === undefined) continue;
+    if (!/^[1-9][0-9]{0,9}$/.test(value)) {
+      throw new ConfigError(setting, `must be a positive whole number, not "${value}"`);
+    }
+    (limits ??= {})[key] = Number(value);
+  }
+  return limits;
+}
+
 /**
  * Reads the settings Beacon takes from the environment, with their documented defaults:
  * `PORT` (8000), `BEACON_DATA_DIR` (`./data`), `DATABASE_URL` (unset: embedded),
@@ -37,6 +57,8 @@ function url(setting: string, value: string): string {
  * `SUPABASE_PUBLISHABLE_KEY` (or `SUPABASE_ANON_KEY`), `POSTHOG_API_KEY`, `POSTHOG_HOST`,
  * `BEACON_WEBHOOK_URL`, `BEACON_WEBHOOK_SECRET`, `MATOMO_URL`, `MATOMO_SITE_ID`,
  * `MATOMO_TOKEN_AUTH`, `BEACON_ADMIN_EMAIL`, `BEACON_ADMIN_PASSWORD`,
+ * `BEACON_MAX_BODY_BYTES` (1 MiB), `BEACON_MAX_BATCH_EVENTS` (1000),
+ * `BEACON_STATEMENT_TIMEOUT_MS` (8000, reads made as a signed-in user),
  * `BEACON_TRUSTED_PROXIES` (comma-separated IPs / CIDR ranges; default none),
  * `BEACON_RAW_RETENTION_DAYS` (days raw events are kept; default: what the database holds),
  * `BEACON_SQL_PORT`, `BEACON_SQL_HOST`, `BEACON_SQL_PASSWORD`,
@@ -135,6 +157,8 @@ export function configFromEnv(
     }
     input.admin = { email: adminEmail, password: adminPassword };
   }
+  const limits = limitsFromEnv(get);
+  if (limits) input.limits = limits;
   const trustedProxies = get("BEACON_TRUSTED_PROXIES");
   if (trustedProxies !== undefined) {
     input.trustedProxies = checkTrustedProxies(

@@ -182,3 +182,19 @@ Deno.test("BEACON_POSTHOG_PROJECT_KEY is passed down as the PostHog project key,
     (e) => e instanceof ConfigError && e.setting === "BEACON_POSTHOG_PROJECT_KEY",
   );
 });
+
+Deno.test("request limits are settings: body bytes, events per batch, statement timeout", () => {
+  const config = defineConfig(configFromEnv({
+    BEACON_MAX_BODY_BYTES: "4096",
+    BEACON_MAX_BATCH_EVENTS: "5",
+    BEACON_STATEMENT_TIMEOUT_MS: "50",
+  }));
+  assert.equal(config.limits.maxBodyBytes, 4096);
+  assert.equal(config.limits.maxBatchEvents, 5);
+  assert.equal(config.limits.statementTimeoutMs, 50);
+  assert.equal(defineConfig(configFromEnv({})).limits.maxBatchEvents, 1000);
+  assert.throws(
+    () => configFromEnv({ BEACON_MAX_BATCH_EVENTS: "0" }),
+    (e) => e instanceof ConfigError && e.setting === "BEACON_MAX_BATCH_EVENTS",
+  );
+});

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser } from "../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../tests/support/app.ts";
+import { serverOnlyTest } from "../tests/support/target.ts";
 
-const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+const t = await createSharedSuiteApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
 const admin = await createUser(t.db, "admin@headers.test", true);
 
 function nonceOf(res: Response): string {
@@ -58,14 +59,18 @@ Deno.test("the JSON API and error answers are nosniff and unframeable too", asyn
   }
 });
 
-Deno.test("HSTS only over HTTPS: behind a trusted proxy that says so, not when a client says so", async () => {
-  const https = { "x-forwarded-proto": "https" };
-  const proxied = await t.app.request("/login", { headers: https }, {
-    remoteAddr: { hostname: "10.1.2.3" },
-  });
-  assert.match(proxied.headers.get("strict-transport-security") ?? "", /max-age=\d+/);
-  const spoofed = await t.app.request("/login", { headers: https }, {
-    remoteAddr: { hostname: "192.0.2.1" },
-  });
-  assert.equal(spoofed.headers.get("strict-transport-security"), null);
-});
+serverOnlyTest(
+  "on the edge the gateway is the function's only peer and sets X-Forwarded-Proto itself",
+  "HSTS only over HTTPS: behind a trusted proxy that says so, not when a client says so",
+  async () => {
+    const https = { "x-forwarded-proto": "https" };
+    const proxied = await t.app.request("/login", { headers: https }, {
+      remoteAddr: { hostname: "10.1.2.3" },
+    });
+    assert.match(proxied.headers.get("strict-transport-security") ?? "", /max-age=\d+/);
+    const spoofed = await t.app.request("/login", { headers: https }, {
+      remoteAddr: { hostname: "192.0.2.1" },
+    });
+    assert.equal(spoofed.headers.get("strict-transport-security"), null);
+  },
+);

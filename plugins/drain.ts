@@ -17,7 +17,11 @@
 import type { Database, Queryable } from "../database/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { BeaconPlugin } from "./mod.ts";
-import { toPluginEvent } from "./forwarder.ts";
+import { DEFAULT_PERMANENT_ATTEMPTS, toPluginEvent } from "./forwarder.ts";
+import { type DeadLetter, storeDeadLetters } from "./dead_letters.ts";
+import { deliverIsolating, HeldBack, type HeldEvent } from "./isolate.ts";
+
+type EventRow = Parameters<typeof toPluginEvent>[0];
 
 /** How drains run. */
 export interface DrainConfig {
@@ -125,27 +129,71 @@ async function drainOne(
       [name],
     );
     if (!locked) return { name, status: "busy", delivered: 0, lag: null } as DrainedPlugin;
-    const [cursor] = await tx.query<{ txid: string; seq: string }>(
-      "select last_txid::text as txid, last_seq::text as seq from beacon.plugin_cursors where plugin = $1",
-      [name],
-    );
-    const rows = await tx.query<Parameters<typeof toPluginEvent>[0]>(
-      `select id, txid::text as txid, seq, event_type, user_id, anonymous_id, payload,
-              "timestamp", received_at
-         from beacon.events_after($1::xid8, $2::bigint, $3)`,
-      [cursor.txid, cursor.seq, batchSize],
-    );
-    if (rows.length === 0) return { name, status: "idle", delivered: 0, lag: 0 } as DrainedPlugin;
-    await withinBudget(plugin.onEvents(rows.map(toPluginEvent)), deadline, options.budgetMs);
-    const last = rows[rows.length - 1];
-    await tx.query(
-      `update beacon.plugin_cursors
-          set last_txid = $2::xid8, last_seq = $3::bigint, delivered = delivered + $4,
-              failures = 0, last_delivered_at = now(), updated_at = now()
-        where plugin = $1`,
-      [name, last.txid, String(last.seq), rows.length],
-    );
-    return { name, status: "delivered", delivered: rows.length, lag: null } as DrainedPlugin;
+    // As the long-lived forwarder (plugins/isolate.ts): a refused event is isolated, tried
+    // alone up to DEFAULT_PERMANENT_ATTEMPTS times, then dead-lettered with the cursor moved
+    // past it, all in this transaction; a retryable failure rolls the drain back. Attempts
+    // are counted within the drain (an edge isolate keeps nothing between requests).
+    const held = new Map<string, HeldEvent>();
+    const bounded: BeaconPlugin = {
+      ...plugin,
+      onEvents: (events) => withinBudget(plugin.onEvents(events), deadline, options.budgetMs),
+    };
+    let delivered = 0;
+    let handled = 0;
+    const commit = async (rows: EventRow[], letters: DeadLetter[]) => {
+      const last = rows[rows.length - 1];
+      await storeDeadLetters(tx, name, letters);
+      await tx.query(
+        `update beacon.plugin_cursors
+            set last_txid = $2::xid8, last_seq = $3::bigint, delivered = delivered + $4,
+                failures = 0, last_delivered_at = now(), updated_at = now()
+          where plugin = $1`,
+        [name, last.txid, String(last.seq), rows.length - letters.length],
+      );
+      delivered += rows.length - letters.length;
+      handled += rows.length;
+      if (letters.length > 0) {
+        log.warn("events refused for good were dead-lettered", {
+          plugin: name,
+          event_ids: letters.map((l) => l.event.id),
+          error: letters[letters.length - 1].error,
+        });
+      }
+    };
+    while (true) {
+      const [cursor] = await tx.query<{ txid: string; seq: string }>(
+        "select last_txid::text as txid, last_seq::text as seq from beacon.plugin_cursors where plugin = $1",
+        [name],
+      );
+      const rows = await tx.query<EventRow>(
+        `select id, txid::text as txid, seq, event_type, user_id, anonymous_id, payload,
+                "timestamp", received_at
+           from beacon.events_after($1::xid8, $2::bigint, $3)`,
+        [cursor.txid, cursor.seq, batchSize - handled],
+      );
+      if (rows.length === 0) break;
+      try {
+        await deliverIsolating({
+          plugin: bounded,
+          rows,
+          toEvent: toPluginEvent,
+          commit,
+          permanentAttempts: DEFAULT_PERMANENT_ATTEMPTS,
+          held,
+          pause: () => Promise.resolve(),
+          stopped: () => Date.now() >= deadline,
+        });
+      } catch (error) {
+        // A refused event not yet tried its last time: the next round (this drain) tries it
+        // alone again, from the cursor the delivered events before it moved.
+        if (!(error instanceof HeldBack)) throw error;
+        if (Date.now() >= deadline) throw new BudgetExceeded(options.budgetMs);
+        continue;
+      }
+      if (handled >= batchSize) break;
+    }
+    if (handled === 0) return { name, status: "idle", delivered: 0, lag: 0 } as DrainedPlugin;
+    return { name, status: "delivered", delivered, lag: null } as DrainedPlugin;
   });
 }
 

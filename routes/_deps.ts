@@ -10,6 +10,7 @@ import type { Logger } from "../log/mod.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import type { Forwarder } from "../plugins/forwarder.ts";
 import type { FailureLimiter } from "../auth/failure_limiter.ts";
+import type { SignInLimiter } from "../auth/sign_in_limiter.ts";
 import type { SessionTokens, Viewer } from "../auth/sessions.ts";
 import type { StoreEvents } from "../ingest/store.ts";
 
@@ -44,8 +45,8 @@ export interface AppDeps {
    * refresh token is refused.
    */
   supabaseRefresh?: (refreshToken: string) => Promise<SessionTokens | null>;
-  /** Failed sign-ins per account and per address. */
-  signInLimits: { account: FailureLimiter; address: FailureLimiter };
+  /** Sign-in attempts per account and per address, counted in the database. */
+  signInLimiter: SignInLimiter;
   /** Failed ingestion credentials (a wrong ingest key, a bad token) per client address. */
   ingestKeyFailures: FailureLimiter;
   /** Where the island bundles are. */

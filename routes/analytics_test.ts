@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser } from "../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../tests/support/app.ts";
 import { addDays, todayUtc } from "../analytics/days.ts";
 
-const t = await createSharedTestApp();
+const t = await createSharedSuiteApp();
 const sam = await createUser(t.db, "sam@pages.test", true);
 
 async function page(path: string) {

@@ -1,7 +1,8 @@
 /**
  * Sign-in and sign-out: `/login` (GET shows the form, POST checks it) and `POST /logout`.
  * Forms must come from this site (`Origin` or `Sec-Fetch-Site`) and carry a CSRF token;
- * attempts are limited per account and per address, counted before the password is checked.
+ * attempts are limited per account and per address, counted in the database before the password
+ * is checked (shared by every process and edge isolate).
  * A sign-in creates a server-side session; sign-out revokes it.
  *
  * @module
@@ -11,7 +12,7 @@ import { getCookie } from "hono/cookie";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { AppDeps, AppEnv } from "./_deps.ts";
+import type { AppEnv } from "./_deps.ts";
 import { Layout } from "../components/Layout.tsx";
 import { sendPage } from "./_page.ts";
 import { csrfMatches, csrfToken, requestAddress, setSessionCookie, siteOrigin } from "./_viewer.ts";
@@ -54,18 +55,6 @@ export function safeNext(next: unknown, origin: string): string {
   // "/.//evil.example" normalises to "//evil.example", which a browser reads as another host.
   if (url.pathname.startsWith("//")) return DEFAULT_NEXT;
   return `${url.pathname}${url.search}${url.hash}`;
-}
-
-/**
- * Reserves a sign-in attempt for the account and the address, before the password is
- * checked: 0 when it may go ahead (and is now counted), else the milliseconds to wait.
- */
-function reserveAttempt(limits: AppDeps["signInLimits"], email: string, address: string): number {
-  const accountWait = limits.account.tryAcquire(email);
-  if (accountWait > 0) return accountWait;
-  const addressWait = limits.address.tryAcquire(address);
-  if (addressWait > 0) limits.account.release(email);
-  return addressWait;
 }
 
 function LoginPage(props: { csrf: string; next: string; error?: string; email?: string }) {
@@ -149,7 +138,7 @@ login.get(
 );
 
 login.post("/login", async (c) => {
-  const { db, verifier, supabaseSignIn, signInLimits, log } = c.var.deps;
+  const { db, verifier, supabaseSignIn, signInLimiter, log } = c.var.deps;
   const form = await c.req.parseBody();
   const next = safeNext(form.next, siteOrigin(c));
   const email = String(form.email ?? "").trim().toLowerCase();
@@ -168,14 +157,14 @@ login.post("/login", async (c) => {
     return page("Email and password cannot contain the NUL character.", 400);
   }
 
-  // Counted before the password is checked, in one synchronous step: simultaneous attempts
-  // cannot all pass a check that none of them has been counted in yet.
-  const address = requestAddress(c);
-  const wait = reserveAttempt(signInLimits, email, address);
-  if (wait > 0) {
-    c.header("retry-after", String(Math.ceil(wait / 1000)));
+  // Counted in the database before the password is checked, in the same SQL call as the
+  // check of the limit: simultaneous attempts, on any process or isolate, cannot all pass a
+  // check that none of them has been counted in yet.
+  const { attempt, retryAfterMs } = await signInLimiter.begin(email, requestAddress(c));
+  if (!attempt) {
+    c.header("retry-after", String(Math.ceil(retryAfterMs / 1000)));
     return page(
-      `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60000)} minute(s).`,
+      `Too many failed sign-ins. Try again in ${Math.ceil(retryAfterMs / 60000)} minute(s).`,
       429,
     );
   }
@@ -194,8 +183,12 @@ login.post("/login", async (c) => {
     }
   } catch (error) {
     // Not an answer about the password: the attempt does not count.
-    signInLimits.account.release(email);
-    signInLimits.address.release(address);
+    await signInLimiter.forget(attempt).catch((forgetting) =>
+      log.warn("a failed sign-in attempt stays counted", {
+        request_id: c.var.requestId,
+        error: String(forgetting),
+      })
+    );
     // A token Supabase Auth just issued that does not verify is Beacon's misconfiguration
     // (a 500, logged), not the 401 a refused token is elsewhere.
     if (error instanceof TokenError) {
@@ -209,8 +202,7 @@ login.post("/login", async (c) => {
     log.warn("sign-in refused", { request_id: c.var.requestId });
     return page("Wrong email or password.", 401);
   }
-  signInLimits.account.reset(email);
-  signInLimits.address.release(address);
+  await signInLimiter.succeeded(email, attempt);
   const previous = getCookie(c, SESSION_COOKIE);
   if (previous) await revokeSession(db, previous);
   const secret = await createSession(db, { ...signedIn, seconds: SESSION_SECONDS });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createTestApp } from "../tests/support/app.ts";
+import { createSharedSuiteApp, createSuiteApp } from "../tests/support/app.ts";
+import { serverOnlyTest } from "../tests/support/target.ts";
 import { safeNext } from "./login.tsx";
 
-const t = await createSharedTestApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+const t = await createSharedSuiteApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
 /** Where app.request's requests come from, as Deno.serve would tell the app. */
 const FROM_CLIENT = { remoteAddr: { hostname: "192.0.2.10" } };
 const FROM_PROXY = { remoteAddr: { hostname: "10.0.0.2" } };
@@ -32,6 +33,8 @@ async function login(
     next?: string;
     headers?: Record<string, string>;
     env?: typeof FROM_CLIENT;
+    /** Another Beacon instance to sign in through. @default {t.app} */
+    app?: typeof t.app;
   } = {},
 ) {
   const c = await csrf();
@@ -41,7 +44,7 @@ async function login(
     password,
     next: options.next ?? "/analytics",
   });
-  return await t.app.request("/login", {
+  return await (options.app ?? t.app).request("/login", {
     method: "POST",
     body,
     headers: {
@@ -118,13 +121,17 @@ Deno.test("behind HTTPS the session cookie is Secure; next cannot leave the site
   assert.match(setCookies(res).get("beacon_session")!, /Secure/);
 });
 
-Deno.test("X-Forwarded-Proto from a client that is not a trusted proxy is ignored", async () => {
-  const res = await login("sam@login.test", "sam-password-1", {
-    headers: { "x-forwarded-proto": "https" },
-  });
-  assert.equal(res.status, 303);
-  assert.doesNotMatch(setCookies(res).get("beacon_session")!, /Secure/);
-});
+serverOnlyTest(
+  "on the edge the gateway is the function's only peer and sets X-Forwarded-Proto itself",
+  "X-Forwarded-Proto from a client that is not a trusted proxy is ignored",
+  async () => {
+    const res = await login("sam@login.test", "sam-password-1", {
+      headers: { "x-forwarded-proto": "https" },
+    });
+    assert.equal(res.status, 303);
+    assert.doesNotMatch(setCookies(res).get("beacon_session")!, /Secure/);
+  },
+);
 
 Deno.test("next is only ever a path on this site: tabs, newlines, backslashes and other hosts are refused", () => {
   const origin = "http://beacon.test";
@@ -206,6 +213,50 @@ Deno.test("a wrong password is refused; repeated failures lock the account for a
   assert.equal(setCookies(locked).has("beacon_session"), false);
 });
 
+Deno.test("two Beacon instances on one database share the lockout: failures through one lock sign-in through the other", async () => {
+  await t.db.query("select beacon.create_user('isolde@login.test', 'isolde-password-1', false)");
+  // On the edge target the other instance is another function process (another isolate).
+  const other = await createSuiteApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  try {
+    const env = { remoteAddr: { hostname: "192.0.2.11" } };
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await login("isolde@login.test", "nope", { env })).status, 401);
+    }
+    const locked = await login("isolde@login.test", "isolde-password-1", { env, app: other.app });
+    assert.equal(locked.status, 429, "the other instance knows of the five failures");
+    assert.ok(Number(locked.headers.get("retry-after")) > 0);
+    const elsewhere = await login("isolde@login.test", "isolde-password-1", {
+      env: { remoteAddr: { hostname: "192.0.2.99" } },
+      app: other.app,
+    });
+    assert.equal(elsewhere.status, 429, "the account is locked whatever the address");
+  } finally {
+    await other.close();
+  }
+});
+
+Deno.test("a success through one Beacon instance clears the account's failures for the other", async () => {
+  await t.db.query("select beacon.create_user('ursula@login.test', 'ursula-password-1', false)");
+  const other = await createSuiteApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  try {
+    const env = { remoteAddr: { hostname: "192.0.2.12" } };
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await login("ursula@login.test", "nope", { env })).status, 401);
+    }
+    const good = await login("ursula@login.test", "ursula-password-1", { env, app: other.app });
+    assert.equal(good.status, 303);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(
+        (await login("ursula@login.test", "nope", { env })).status,
+        401,
+        `failure ${i + 1} after the success is counted afresh`,
+      );
+    }
+  } finally {
+    await other.close();
+  }
+});
+
 Deno.test("pages: strangers go to /login, a tampered session counts as none, sign-out clears it", async () => {
   const stranger = await t.app.request("/analytics?range=7");
   assert.equal(stranger.status, 302);
@@ -262,33 +313,41 @@ Deno.test("a sign-in form posted from another site is refused, even with a valid
 });
 
 Deno.test("behind a trusted proxy each client is limited by its own address, not the proxy's", async () => {
-  const t2 = await createTestApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
-  const from = (xff: string) => ({ headers: { "x-forwarded-for": xff }, env: FROM_PROXY });
-  const attempt = async (email: string, xff: string) => {
-    const c = await csrf();
-    return await t2.app.request("/login", {
-      method: "POST",
-      body: new URLSearchParams({ csrf: c.token, email, password: "wrong", next: "/" }),
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: c.cookie,
-        ...SITE,
-        ...from(xff).headers,
-      },
-    }, FROM_PROXY);
-  };
-  // 20 failures (the address limit) from one client, spread over accounts.
-  for (let i = 0; i < 20; i++) {
+  const t2 = await createSuiteApp({ db: t.db, config: { trustedProxies: ["10.0.0.0/8"] } });
+  try {
+    const from = (xff: string) => ({ headers: { "x-forwarded-for": xff }, env: FROM_PROXY });
+    const attempt = async (email: string, xff: string) => {
+      const c = await csrf();
+      return await t2.app.request("/login", {
+        method: "POST",
+        body: new URLSearchParams({ csrf: c.token, email, password: "wrong", next: "/" }),
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: c.cookie,
+          ...SITE,
+          ...from(xff).headers,
+        },
+      }, FROM_PROXY);
+    };
+    // 20 failures (the address limit) from one client, spread over accounts.
+    for (let i = 0; i < 20; i++) {
+      assert.equal(
+        (await attempt(`nobody${i % 4}@proxy.test`, "198.51.100.7, 10.0.0.9")).status,
+        401,
+      );
+    }
+    assert.equal((await attempt("nobody9@proxy.test", "198.51.100.7")).status, 429);
     assert.equal(
-      (await attempt(`nobody${i % 4}@proxy.test`, "198.51.100.7, 10.0.0.9")).status,
-      401,
+      (await attempt("nobody9@proxy.test", "1.2.3.4, 198.51.100.7")).status,
+      429,
+      "a hop the client wrote itself does not change its address",
     );
+    assert.equal(
+      (await attempt("nobody9@proxy.test", "203.0.113.5")).status,
+      401,
+      "another client",
+    );
+  } finally {
+    await t2.close();
   }
-  assert.equal((await attempt("nobody9@proxy.test", "198.51.100.7")).status, 429);
-  assert.equal(
-    (await attempt("nobody9@proxy.test", "1.2.3.4, 198.51.100.7")).status,
-    429,
-    "a hop the client wrote itself does not change its address",
-  );
-  assert.equal((await attempt("nobody9@proxy.test", "203.0.113.5")).status, 401, "another client");
 });

@@ -13,6 +13,7 @@ import { runSteps, waitFor } from "./support/steps.ts";
 import { FAKE_AUTH_USER_ID, fakeSupabaseAuth } from "./support/fake_supabase_auth.ts";
 import { fakePostHog } from "./support/fake_services.ts";
 import { runEdgeFunctionToExit, startEdgeFunction } from "./support/edge_function.ts";
+import { createTestApp } from "./support/app.ts";
 
 const PUBLIC = "/functions/v1/beacon";
 const INGEST_KEY = "bk_edge_function_key_0123456789";
@@ -50,6 +51,23 @@ function addressesIn(html: string): string[] {
     .map((m) => m[1]);
   const imports = [...html.matchAll(/from\s*"([^"]+)"/g)].map((m) => m[1]);
   return [...attributes, ...imports].filter((a) => a.startsWith("/"));
+}
+
+/**
+ * Every route of the server's app that is a page (not `/api/...`, not `/_islands/...`), as
+ * `METHOD /path` with any parameter or wildcard filled in: the list grows with the app.
+ */
+async function pageRoutes(): Promise<string[]> {
+  const { app, close } = await createTestApp();
+  try {
+    const routes = app.routes
+      .filter((r) => ["GET", "POST"].includes(r.method))
+      .map((r) => `${r.method} ${r.path.replace(/\*$/, "x").replace(/:[^/]+/g, "x")}`)
+      .filter((r) => !/ \/(api|_islands)\//.test(r));
+    return [...new Set(routes)];
+  } finally {
+    await close();
+  }
 }
 
 /** What the gateway does with a browser's path: `/functions/v1/beacon/x` → `/beacon/x`. */
@@ -137,14 +155,17 @@ Deno.test({
           },
           "on the default domain every page route answers a plain-text pointer, never HTML":
             async () => {
-              for (const path of ["/", "/login", "/analytics", "/analytics/events", "/nope"]) {
-                const res = await fetch(`${fn.url}${path}`, { redirect: "manual" });
-                assert.equal(res.status, 200, path);
-                assert.match(res.headers.get("content-type") ?? "", /^text\/plain/, path);
+              const routes = await pageRoutes();
+              assert.ok(routes.length >= 10, `the server's page routes: ${routes.join(", ")}`);
+              for (const route of [...routes, "GET /nope"]) {
+                const [method, path] = route.split(" ");
+                const res = await fetch(`${fn.url}${path}`, { method, redirect: "manual" });
+                assert.equal(res.status, method === "GET" ? 200 : 404, route);
+                assert.match(res.headers.get("content-type") ?? "", /^text\/plain/, route);
                 const text = await res.text();
-                assert.doesNotMatch(text, /<html|<!DOCTYPE/i, path);
-                assert.match(text, /custom domain/, path);
-                assert.match(text, /POST \/functions\/v1\/beacon\/api\/v1\/events/, path);
+                assert.doesNotMatch(text, /<html|<!DOCTYPE/i, route);
+                assert.match(text, /custom domain/, route);
+                assert.match(text, /POST \/functions\/v1\/beacon\/api\/v1\/events/, route);
               }
             },
           "the drain endpoint refuses calls without the service role key": async () => {

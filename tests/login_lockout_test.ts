@@ -1,38 +1,50 @@
 /**
- * The sign-in lockout against a real server over sockets: a hundred simultaneous wrong
+ * The sign-in lockout against real servers over sockets: a hundred simultaneous wrong
  * passwords for one account get at most five password checks; the rest, and the right
- * password after them, get 429.
+ * password after them, get 429. On PGlite (one session) with one app, and on PostgreSQL 15
+ * with two app instances, each with its own pool of connections (as two edge isolates or two
+ * server processes are), the requests spread over both.
  */
 import assert from "node:assert/strict";
 import type { Database } from "../database/mod.ts";
 import { createTestApp } from "./support/app.ts";
-import { openMigratedPglite } from "./support/database.ts";
+import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
+import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 
-Deno.test("100 simultaneous wrong passwords get at most 5 password checks; the rest and then the right password get 429", async () => {
-  const real = await openMigratedPglite();
-  await real.query("select beacon.create_user('target@lockout.test', 'the-right-password', true)");
-  // Counts password checks; each takes a moment on "another machine" (as bcrypt does on a
-  // PostgreSQL server), leaving the event loop free, so the requests really overlap.
-  let passwordChecks = 0;
-  const counting: Database = Object.create(real, {
+/**
+ * The database, counting password checks; each takes a moment on "another machine" (as
+ * bcrypt does on a PostgreSQL server), leaving the event loop free, so requests overlap.
+ */
+function countingPasswordChecks(real: Database, checks: { count: number }): Database {
+  return Object.create(real, {
     query: {
       value: async (text: string, params?: unknown[]) => {
         if (text.includes("beacon.authenticate")) {
-          passwordChecks++;
+          checks.count++;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         return await real.query(text, params);
       },
     },
   });
-  const t = await createTestApp({ db: counting });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
-  const url = `http://127.0.0.1:${server.addr.port}`;
+}
+
+/**
+ * Serves each database as its own Beacon app, sends 100 simultaneous wrong passwords for
+ * one account spread over the apps, then the right one to each app.
+ */
+async function hundredWrongThenRight(dbs: Database[]) {
+  const apps = await Promise.all(dbs.map((db) => createTestApp({ db })));
+  const servers = apps.map((t) =>
+    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch)
+  );
+  const urls = servers.map((server) => `http://127.0.0.1:${server.addr.port}`);
   try {
-    const form = await fetch(`${url}/login`);
+    // Apps sharing a database share the CSRF signing secret (the test apps' own).
+    const form = await fetch(`${urls[0]}/login`);
     const cookie = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const attempt = async (password: string) => {
+    const attempt = async (url: string, password: string) => {
       const res = await fetch(`${url}/login`, {
         method: "POST",
         redirect: "manual",
@@ -42,17 +54,69 @@ Deno.test("100 simultaneous wrong passwords get at most 5 password checks; the r
       await res.body?.cancel();
       return res.status;
     };
-    const statuses = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => attempt(`wrong-password-${i}`)),
+    const wrong = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => attempt(urls[i % urls.length], `wrong-password-${i}`)),
     );
-    const count = (status: number) => statuses.filter((s) => s === status).length;
-    assert.ok(passwordChecks <= 5, `${passwordChecks} passwords were checked`);
-    assert.equal(count(401), passwordChecks, "every checked password was refused");
-    assert.equal(count(429), 100 - passwordChecks, "every other attempt was turned away");
-    assert.equal(await attempt("the-right-password"), 429, "the right password comes too late");
-    assert.ok(passwordChecks <= 5, "and was not even checked");
+    const right = [];
+    for (const url of urls) right.push(await attempt(url, "the-right-password"));
+    return { wrong, right };
   } finally {
-    await server.shutdown();
+    await Promise.all(servers.map((server) => server.shutdown()));
+    await Promise.all(apps.map((t) => t.close()));
+  }
+}
+
+function assertLockedOut(
+  result: { wrong: number[]; right: number[] },
+  checks: { count: number },
+) {
+  const count = (status: number) => result.wrong.filter((s) => s === status).length;
+  assert.ok(checks.count <= 5, `${checks.count} passwords were checked`);
+  assert.equal(count(401), checks.count, "every checked password was refused");
+  assert.equal(count(429), 100 - checks.count, "every other attempt was turned away");
+  assert.ok(result.right.every((s) => s === 429), "the right password comes too late");
+  assert.ok(checks.count <= 5, "and was not even checked");
+}
+
+Deno.test("100 simultaneous wrong passwords get at most 5 password checks; the rest and then the right password get 429", async () => {
+  const real = await openMigratedPglite();
+  try {
+    await real.query(
+      "select beacon.create_user('target@lockout.test', 'the-right-password', true)",
+    );
+    const checks = { count: 0 };
+    assertLockedOut(await hundredWrongThenRight([countingPasswordChecks(real, checks)]), checks);
+  } finally {
     await real.close();
   }
+});
+
+const missing = await missingPostgres15();
+Deno.test({
+  name:
+    "on PostgreSQL 15, 100 simultaneous wrong passwords spread over two app instances (two pools) get at most 5 password checks in all",
+  ignore: skipWithoutPostgres15(missing),
+  async fn() {
+    assert.deepEqual(missing, []);
+    const { pg, db } = await startMigratedPostgres15();
+    const pools = [pg.connect(), pg.connect()];
+    try {
+      await db.query(
+        "select beacon.create_user('target@lockout.test', 'the-right-password', true)",
+      );
+      const checks = { count: 0 };
+      const result = await hundredWrongThenRight(
+        pools.map((pool) => countingPasswordChecks(pool, checks)),
+      );
+      assertLockedOut(result, checks);
+      const [{ rows }] = await db.query<{ rows: number }>(
+        "select count(*)::int as rows from private.sign_in_failures where kind = 'account'",
+      );
+      assert.equal(rows, checks.count, "the database counted exactly the attempts checked");
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+      await db.close();
+      await pg.stop();
+    }
+  },
 });

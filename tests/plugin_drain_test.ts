@@ -138,6 +138,41 @@ Deno.test({
           assert.equal(retry.plugins[0].delivered, 5);
           assert.equal((await cursorOf(db, "posthog")).failures, 0);
         },
+        "a poisoned event is dead-lettered by the drain; the good ones around it are delivered once":
+          async () => {
+            server.received.length = 0;
+            await db.query(
+              `insert into public.events (event_type, anonymous_id, payload)
+               select case when g = 5 then 'poisoned' else 'wholesome' end, 'visitor',
+                      jsonb_build_object('n', g)
+                 from generate_series(1, 9) g`,
+            );
+            server.state.rejects = (event) => event.event === "poisoned";
+            const plugin = posthogPlugin(server.host);
+            try {
+              const reports = [];
+              for (let i = 0; i < 4; i++) reports.push((await drain(db, [plugin])).plugins[0]);
+              assert.equal(reports[0].status, "delivered", JSON.stringify(reports[0]));
+              assert.equal(reports[0].delivered, 8);
+              assert.equal(reports[0].lag, 0, "the cursor is past the poisoned event");
+              assert.deepEqual(reports.slice(1).map((r) => r.status), ["idle", "idle", "idle"]);
+            } finally {
+              server.state.rejects = () => false;
+            }
+            const wholesome = server.received.filter((e) => e.event === "wholesome");
+            assert.equal(wholesome.length, 8, "each good event was delivered once");
+            assert.equal(new Set(wholesome.map((e) => e.uuid)).size, 8);
+            assert.equal(server.received.filter((e) => e.event === "poisoned").length, 0);
+            const letters = await db.query<{ type: string; attempts: number }>(
+              `select e.event_type as type, d.attempts from beacon.plugin_dead_letters d
+                 join public.events e on e.id = d.event_id
+                where d.plugin = 'posthog'`,
+            );
+            assert.deepEqual(letters.map((l) => l.type), ["poisoned"]);
+            assert.equal(letters[0].attempts, 3, "tried alone until its last attempt");
+            const cursor = await cursorOf(db, "posthog");
+            assert.equal(cursor.failures, 0);
+          },
         "the endpoint answers 401 without the secret and drains with it": async () => {
           await insertEvents(db, "via_endpoint", 3);
           const { app } = await createTestApp({

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../../tests/support/app.ts";
 import { parseCsv } from "../../tests/support/browser.ts";
 
-const t = await createSharedTestApp();
+const t = await createSharedSuiteApp();
 const sam = await createUser(t.db, "sam@api.test", true);
 const olive = await createUser(t.db, "olive@api.test");
 await t.db.query(

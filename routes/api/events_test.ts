@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
-import {
-  createSharedTestApp,
-  createTestApp,
-  createUser,
-  TEST_INGEST_KEY,
-} from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 import { issueAccessToken } from "../../auth/tokens.ts";
 import type { CheckedEvent } from "../../ingest/event.ts";
 import { storeEvents } from "../../ingest/store.ts";
 
-const t = await createSharedTestApp({
+const t = await createSharedSuiteApp({
   config: { limits: { maxBatchEvents: 5, maxBodyBytes: 4096 } },
 });
 const alice = await createUser(t.db, "alice@events-route.test");
 /** The same database behind an app with the default limits (1 MiB bodies). */
-const roomy = await createTestApp({ db: t.db });
+const roomy = await createSharedSuiteApp({ db: t.db });
 
 function postFrom(address: string, headers: Record<string, string>, app = roomy.app) {
   return app.request("/api/v1/events", {

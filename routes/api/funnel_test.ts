@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../../tests/support/app.ts";
 import { parseCsv } from "../../tests/support/browser.ts";
 
-const t = await createTestApp();
+const t = await createSharedSuiteApp();
 const sam = await createUser(t.db, "sam@funnel-api.test", true);
 const olive = await createUser(t.db, "olive@funnel-api.test");
 // Visitors v0..v9 view a page; the even ones click an hour later, v0 and v4 buy (plan pro).

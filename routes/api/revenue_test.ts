@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../../tests/support/app.ts";
 import { parseCsv } from "../../tests/support/browser.ts";
 
-const t = await createTestApp();
+const t = await createSharedSuiteApp();
 const sam = await createUser(t.db, "sam@revenue.test", true);
 const olive = await createUser(t.db, "olive@revenue.test");
 // Olive pays 20 EUR, then 30 EUR; the rate to USD is 1.5 from 40 days ago.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createUser } from "../../tests/support/app.ts";
 
-const t = await createSharedTestApp();
+const t = await createSharedSuiteApp();
 const ann = await createUser(t.db, "ann@sql-api.test");
 await t.db.query("update public.profiles set is_analyst = true where id = $1", [ann]);
 const olive = await createUser(t.db, "olive@sql-api.test");

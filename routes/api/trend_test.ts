@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp, createTestApp, createUser } from "../../tests/support/app.ts";
+import { createSharedSuiteApp, createSuiteApp, createUser } from "../../tests/support/app.ts";
 import { parseCsv } from "../../tests/support/browser.ts";
 import { startMigratedPostgres15 } from "../../tests/support/database.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "../../tests/support/postgres15.ts";
 
-const t = await createSharedTestApp();
+const t = await createSharedSuiteApp();
 const sam = await createUser(t.db, "sam@trend-api.test", true);
 const olive = await createUser(t.db, "olive@trend-api.test");
 // Today: 4 tasks started (pro, pro, free, none), 2 completed in 100 and "300" ms.
@@ -104,7 +104,7 @@ Deno.test({
   ignore: skipWithoutPostgres15(missing),
   async fn() {
     const { pg, db } = await startMigratedPostgres15();
-    const app = await createTestApp({ db, config: { limits: { statementTimeoutMs: 50 } } });
+    const app = await createSuiteApp({ db, config: { limits: { statementTimeoutMs: 50 } } });
     try {
       const admin = await createUser(db, "admin@trend-timeout.test", true);
       await db.query(

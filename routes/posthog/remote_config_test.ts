@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createSharedTestApp } from "../../tests/support/app.ts";
+import { createSharedSuiteApp } from "../../tests/support/app.ts";
 
-const t = await createSharedTestApp();
+const t = await createSharedSuiteApp();
 
 Deno.test("/flags/?v=2 and /decide/ answer no flags, no errors", async () => {
   for (const path of ["/flags/?v=2&config=true", "/decide/?v=3"]) {

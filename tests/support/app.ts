@@ -8,11 +8,14 @@ import { type BeaconConfigInput, defineConfig } from "../../config/mod.ts";
 import { createTokenVerifier, issueAccessToken } from "../../auth/tokens.ts";
 import { silentLogger } from "../../log/mod.ts";
 import { createFailureLimiter } from "../../auth/failure_limiter.ts";
+import { createSignInLimiter, SIGN_IN_LIMITS } from "../../auth/sign_in_limiter.ts";
 import type { Database } from "../../database/mod.ts";
 import type { Forwarder } from "../../plugins/forwarder.ts";
 import { openMigratedPglite } from "./database.ts";
 import { createGroupCommit } from "../../ingest/group_commit.ts";
 import type { StoreEvents } from "../../ingest/store.ts";
+import { EDGE_TARGET } from "./target.ts";
+import { createEdgeTestApp, type RequestableApp } from "./edge_app.ts";
 
 /** The secret test tokens are signed with. */
 export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -44,10 +47,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     storeEvents: options.storeEvents ?? createGroupCommit(db),
     forwarder: options.forwarder,
     localTokenSecret: TEST_SECRET,
-    signInLimits: {
-      account: createFailureLimiter({ max: 5, windowMs: 60_000 }),
-      address: createFailureLimiter({ max: 20, windowMs: 60_000 }),
-    },
+    signInLimiter: createSignInLimiter(db, { ...SIGN_IN_LIMITS, windowMs: 60_000 }),
     ingestKeyFailures: createFailureLimiter({
       max: config.limits.maxIngestKeyFailures,
       windowMs: 60_000,
@@ -98,6 +98,47 @@ export async function createSharedTestApp(
   options: TestAppOptions = {},
 ): Promise<Awaited<ReturnType<typeof createTestApp>>> {
   const t = await createTestApp(options);
+  Deno.test.afterAll(() => t.close());
+  return t;
+}
+
+/** What {@linkcode createSuiteApp} gives a suite, on either target. */
+export interface SuiteApp {
+  /** The app to `request` (the server's in process, or the edge function over HTTP). */
+  app: RequestableApp;
+  /** The database behind it (PGlite on the server target, PostgreSQL 15 on the edge). */
+  db: Database;
+  /** An access token for a user, as the target's sign-in issues them. */
+  token(userId: string, expiresInSeconds?: number): Promise<string>;
+  /** Closes what it opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * The app of a suite that runs on both targets (see `target.ts`): {@linkcode createTestApp},
+ * or with `BEACON_TEST_TARGET=edge` the edge function (`edge_app.ts`). Only configuration with
+ * an environment variable may be given; a forwarder or a store of one's own are server-only.
+ *
+ * @param options As for {@linkcode createTestApp}.
+ * @returns The app, its database, a token maker and `close()`.
+ */
+export async function createSuiteApp(options: TestAppOptions = {}): Promise<SuiteApp> {
+  if (!EDGE_TARGET) return await createTestApp(options);
+  if (options.forwarder || options.storeEvents) {
+    throw new Error("a forwarder or store of a suite's own is server-only");
+  }
+  return await createEdgeTestApp({ ...options, ingestKey: TEST_INGEST_KEY });
+}
+
+/**
+ * {@linkcode createSuiteApp} shared by a file's tests and closed after them (as
+ * {@linkcode createSharedTestApp}).
+ *
+ * @param options As for {@linkcode createTestApp}.
+ * @returns The app, its database and a token maker; closing is taken care of.
+ */
+export async function createSharedSuiteApp(options: TestAppOptions = {}): Promise<SuiteApp> {
+  const t = await createSuiteApp(options);
   Deno.test.afterAll(() => t.close());
   return t;
 }

@@ -126,6 +126,20 @@ function uniqueName(): string {
   return `beacon_test_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
+const connectionUrls = new WeakMap<Database, string>();
+
+/**
+ * The connection string a PostgreSQL 15 test database was opened with (as `postgres`), for
+ * handing the same database to a process of its own (the edge function); undefined for
+ * PGlite.
+ *
+ * @param db A database from {@linkcode Postgres15Database.connect}.
+ * @returns Its connection string.
+ */
+export function postgresUrlOf(db: Database): string | undefined {
+  return connectionUrls.get(db);
+}
+
 /** What a suite holds of its database. */
 function handle(
   urls: { url: string; adminUrl: string },
@@ -137,7 +151,11 @@ function handle(
     database: url.pathname.slice(1),
     url: urls.url,
     adminUrl: urls.adminUrl,
-    connect: () => openPostgres(urls.url),
+    connect: () => {
+      const db = openPostgres(urls.url);
+      connectionUrls.set(db, urls.url);
+      return db;
+    },
     stop,
   };
 }

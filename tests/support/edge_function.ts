@@ -43,9 +43,43 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-function command(env: Record<string, string>): Deno.Command {
+/** Which entry runs, with which flags. */
+export interface EntrySpec {
+  /** The entry file. */
+  entry: string;
+  /** Its permission (and other) flags. */
+  flags: string[];
+}
+
+const FUNCTION: EntrySpec = { entry: ENTRY, flags: EDGE_PERMISSIONS };
+
+/** The repository's root (Deno Deploy's project folder). */
+export const PROJECT_DIR = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * Deno Deploy's entry (`deploy.ts`) with Deploy's sandbox: network, environment, reads of
+ * the deployed project, no writes at all, no subprocesses, no FFI; `Deno.cron` only when
+ * `cron` (locally it needs `--unstable-cron`; without it `Deno.cron` does not exist).
+ *
+ * @param cron Whether `Deno.cron` exists.
+ * @returns The spec for {@linkcode startEdgeFunction}.
+ */
+export function denoDeployEntry(cron: boolean): EntrySpec {
+  return {
+    entry: `${PROJECT_DIR}/deploy.ts`,
+    flags: [
+      "--allow-net",
+      "--allow-env",
+      `--allow-read=${PROJECT_DIR}`,
+      "--no-prompt",
+      ...(cron ? ["--unstable-cron"] : []),
+    ],
+  };
+}
+
+function command(env: Record<string, string>, spec: EntrySpec = FUNCTION): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...EDGE_PERMISSIONS, "--config", CONFIG, ENTRY],
+    args: ["run", ...spec.flags, "--config", CONFIG, spec.entry],
     env: { ...baseEnv(), PORT: "0", ...env },
     clearEnv: true,
     stdin: "null",
@@ -71,10 +105,14 @@ export async function runEdgeFunctionToExit(
  * Starts the function and waits until it listens; `stop()` it in a `finally`.
  *
  * @param env Its environment (nothing else is inherited but PATH, HOME and Deno's cache).
+ * @param spec Another entry (e.g. {@linkcode denoDeployEntry}). @default {the function}
  * @returns The running function.
  */
-export async function startEdgeFunction(env: Record<string, string>): Promise<EdgeFunction> {
-  const child = command(env).spawn();
+export async function startEdgeFunction(
+  env: Record<string, string>,
+  spec: EntrySpec = FUNCTION,
+): Promise<EdgeFunction> {
+  const child = command(env, spec).spawn();
   let output = "";
   const decoder = new TextDecoder();
   let resolveOrigin: (origin: string) => void;

@@ -17,7 +17,17 @@ const USER_ID = FAKE_AUTH_USER_ID;
  * @param options How long access tokens last. @default {3600 seconds}
  * @returns Its URL, the calls it saw, the live refresh tokens and the access tokens issued.
  */
-export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } = {}) {
+export async function fakeSupabaseAuth(
+  options: {
+    accessTokenSeconds?: number;
+    /**
+     * The accounts, as GoTrue keeps them (e.g. `auth.users` with bcrypt, read from the
+     * database): the user a right email and password belong to, else null.
+     * @default {only `sam@supabase.test` / `right-password`}
+     */
+    accounts?: (email: string, password: string) => Promise<{ id: string; email: string } | null>;
+  } = {},
+) {
   const { publicKey, privateKey } = await generateKeyPair("ES256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
   const calls: string[] = [];
@@ -25,11 +35,11 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
   /** Live refresh tokens (GoTrue rotates them: each refresh spends one). */
   const refreshTokens = new Set<string>();
   const accessTokens: string[] = [];
-  const issue = async (email: string, seconds: number) => {
+  const issue = async (email: string, seconds: number, userId = USER_ID) => {
     const now = Math.floor(Date.now() / 1000);
     const accessToken = await new SignJWT({ role: "authenticated", email, aal: "aal1" })
       .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "JWT" })
-      .setSubject(USER_ID)
+      .setSubject(userId)
       .setAudience("authenticated")
       .setIssuer(issuer)
       .setIssuedAt(now)
@@ -45,7 +55,7 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
       expires_at: now + seconds,
       refresh_token: refreshToken,
       user: {
-        id: USER_ID,
+        id: userId,
         aud: "authenticated",
         role: "authenticated",
         email,
@@ -61,7 +71,12 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
     if (url.pathname === "/auth/v1/.well-known/jwks.json") return Response.json({ keys: [jwk] });
     if (url.pathname === "/auth/v1/token" && url.searchParams.get("grant_type") === "password") {
       const body = await req.json();
-      if (body.email !== "sam@supabase.test" || body.password !== "right-password") {
+      const account = options.accounts
+        ? await options.accounts(String(body.email), String(body.password))
+        : body.email === "sam@supabase.test" && body.password === "right-password"
+        ? { id: USER_ID, email: body.email }
+        : null;
+      if (!account) {
         return Response.json({
           code: 400,
           error_code: "invalid_credentials",
@@ -70,7 +85,9 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
           status: 400,
         });
       }
-      return Response.json(await issue(body.email, options.accessTokenSeconds ?? 3600));
+      return Response.json(
+        await issue(account.email, options.accessTokenSeconds ?? 3600, account.id),
+      );
     }
     if (
       url.pathname === "/auth/v1/token" && url.searchParams.get("grant_type") === "refresh_token"
@@ -93,6 +110,21 @@ export async function fakeSupabaseAuth(options: { accessTokenSeconds?: number } 
     calls,
     refreshTokens,
     accessTokens,
+    /**
+     * An access token for any user id, signed as GoTrue signs its own (for suites that
+     * create their users in the database and act as them).
+     */
+    token: async (userId: string, seconds = 3600) => {
+      const now = Math.floor(Date.now() / 1000);
+      return await new SignJWT({ role: "authenticated", aal: "aal1" })
+        .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "JWT" })
+        .setSubject(userId)
+        .setAudience("authenticated")
+        .setIssuer(issuer)
+        .setIssuedAt(now)
+        .setExpirationTime(now + seconds)
+        .sign(privateKey);
+    },
     close: () => server.shutdown(),
   };
 }
