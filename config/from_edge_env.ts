@@ -94,6 +94,10 @@ export function configFromEdgeEnv(
     // A hosted function is reached only through Supabase's gateway, which ends TLS and adds
     // X-Forwarded-For / -Proto: believe them unless told which addresses to believe.
     trustedProxies: input.trustedProxies ?? (onSupabase ? ["0.0.0.0/0", "::/0"] : []),
+    // Every gateway hop is trusted there, so X-Forwarded-For's leftmost hop, which the client
+    // writes, would be believed: read the address Cloudflare (in front of every hosted
+    // function) sets and overwrites instead. BEACON_CLIENT_ADDRESS_HEADER=none turns it off.
+    clientAddressHeader: input.clientAddressHeader ?? (onSupabase ? "cf-connecting-ip" : undefined),
     seedDemoData: false,
     nightly: "never",
     ...(get("BEACON_ISLANDS_DIR") ? { islandsDir: get("BEACON_ISLANDS_DIR") } : {}),

@@ -26,6 +26,15 @@ Deno.test("on Supabase: the function's database, keys, base path and pages off b
   });
   assert.equal(config.drain.secret, "service-role-legacy");
   assert.deepEqual(config.trustedProxies, ["0.0.0.0/0", "::/0"], "only the gateway reaches it");
+  assert.equal(config.clientAddressHeader, "cf-connecting-ip", "not the client's X-Forwarded-For");
+  assert.equal(
+    defineConfig(
+      configFromEdgeEnv({ ...SUPABASE_ENV, BEACON_CLIENT_ADDRESS_HEADER: "none" }, "supabase"),
+    )
+      .clientAddressHeader,
+    undefined,
+    "turned off",
+  );
   assert.equal(config.nightly, "never");
   assert.equal(config.seedDemoData, false);
 });

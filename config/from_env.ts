@@ -9,6 +9,7 @@ import { posthog } from "../plugins/posthog.ts";
 import { webhook } from "../plugins/webhook.ts";
 import {
   type BeaconConfigInput,
+  checkHeaderName,
   checkIngestKey,
   checkPort,
   checkTrustedProxies,
@@ -166,6 +167,13 @@ export function configFromEnv(
       trustedProxies.split(",").map((entry) => entry.trim()).filter(Boolean),
       "; list them comma-separated, e.g. 10.0.0.0/8,::1",
     );
+  }
+  const addressHeader = get("BEACON_CLIENT_ADDRESS_HEADER");
+  if (addressHeader !== undefined) {
+    // "none": no header, even where the platform has a default (the edge on Supabase).
+    input.clientAddressHeader = addressHeader.trim().toLowerCase() === "none"
+      ? ""
+      : checkHeaderName("BEACON_CLIENT_ADDRESS_HEADER", addressHeader);
   }
   const posthogKey = get("POSTHOG_API_KEY");
   const posthogHost = get("POSTHOG_HOST");

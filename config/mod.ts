@@ -105,6 +105,12 @@ export interface BeaconConfig {
    * `X-Forwarded-Proto` are believed. Empty: those headers are ignored.
    */
   trustedProxies: string[];
+  /**
+   * A header a trusted proxy sets to the client's address, overwriting any the client sent
+   * (`cf-connecting-ip` behind Cloudflare, as Supabase's hosted functions are). When set, it is
+   * read from trusted peers instead of `X-Forwarded-For`. Lower case; unset: none.
+   */
+  clientAddressHeader?: string;
   /** Postgres clients on the embedded database (`BEACON_SQL_PORT`); off when unset. */
   sql?: SqlPortConfig;
   /** Where the app is served (a path prefix on the edge) and whether pages are on. */
@@ -156,6 +162,11 @@ export interface BeaconConfigInput {
    * `X-Forwarded-For` / `X-Forwarded-Proto` are believed. @default {[] (none)}
    */
   trustedProxies?: string[];
+  /**
+   * The header a trusted proxy puts the client's address in (e.g. `cf-connecting-ip`),
+   * believed instead of `X-Forwarded-For`. @default {none}
+   */
+  clientAddressHeader?: string;
   /** Serve the embedded database to Postgres clients (`config/sql_port.ts`). @default {off} */
   sql?: SqlPortInput;
   /** Path prefixes and pages. @default {no prefix, pages on} */
@@ -255,6 +266,25 @@ function positiveInteger(setting: string, value: number): number {
 }
 
 /**
+ * Checks a header name setting (letters, digits and dashes), lower-cased; empty is unset.
+ *
+ * @param setting The setting's name, for the error.
+ * @param value The header name.
+ * @returns The lower-case name, or undefined.
+ */
+export function checkHeaderName(setting: string, value: string | undefined): string | undefined {
+  const name = value?.trim().toLowerCase();
+  if (!name) return undefined;
+  if (!/^[a-z0-9-]{1,64}$/.test(name)) {
+    throw new ConfigError(
+      setting,
+      `must be a header name (letters, digits, dashes), not "${value}"`,
+    );
+  }
+  return name;
+}
+
+/**
  * Fills in the defaults of a configuration and checks it.
  *
  * @param input The configuration as written.
@@ -342,6 +372,7 @@ export function defineConfig(input: BeaconConfigInput = {}): BeaconConfig {
     admin: input.admin,
     islandsDir: input.islandsDir ?? new URL("../static/_islands", import.meta.url).pathname,
     trustedProxies,
+    clientAddressHeader: checkHeaderName("clientAddressHeader", input.clientAddressHeader),
     sql: sql?.config,
   };
 }

@@ -131,15 +131,23 @@ function peerAddress(c: Context): string {
 /**
  * The client's address: the connection's remote address, or, when that is a trusted proxy,
  * the rightmost `X-Forwarded-For` hop that is not itself a trusted proxy (hops further left
- * were written by the client and prove nothing).
+ * were written by the client and prove nothing). With `header` (a header the proxy sets and
+ * overwrites, such as `cf-connecting-ip`), a trusted peer's client is that header's address
+ * instead, and the peer itself when the header is missing or not an address: then
+ * `X-Forwarded-For` is never read.
  *
  * @param c The request context.
  * @param trusted The trusted proxies (IP addresses and CIDR ranges).
+ * @param header The client-address header trusted proxies set, if any (lower case).
  * @returns An IP address, or `"unknown"` when the server did not say (e.g. `app.request`).
  */
-export function clientAddress(c: Context, trusted: readonly string[]): string {
+export function clientAddress(c: Context, trusted: readonly string[], header?: string): string {
   const peer = peerAddress(c);
   if (!isTrustedAddress(peer, trusted)) return peer;
+  if (header) {
+    const value = c.req.header(header)?.trim() ?? "";
+    return parseAddress(value) ? value : peer;
+  }
   const forwarded = c.req.header("x-forwarded-for");
   if (!forwarded) return peer;
   const hops = forwarded.split(",").map((hop) => hop.trim()).filter((hop) => hop !== "");

@@ -4,11 +4,12 @@ import { clientAddress, isTrustedAddress, parseAddressRange } from "./client_add
 import { ConfigError, defineConfig } from "../config/mod.ts";
 import { configFromEnv } from "../config/from_env.ts";
 
-function appTrusting(trustedProxies: string[]) {
+function appTrusting(trustedProxies: string[], header?: string) {
   const app = new Hono();
-  app.get("/", (c) => c.text(clientAddress(c, trustedProxies)));
-  return async (peer: string, xff?: string) => {
-    const res = await app.request("/", { headers: xff ? { "x-forwarded-for": xff } : {} }, {
+  app.get("/", (c) => c.text(clientAddress(c, trustedProxies, header)));
+  return async (peer: string, xff?: string, more: Record<string, string> = {}) => {
+    const headers = { ...(xff ? { "x-forwarded-for": xff } : {}), ...more };
+    const res = await app.request("/", { headers }, {
       remoteAddr: { hostname: peer },
     });
     return await res.text();
@@ -27,6 +28,36 @@ Deno.test("from a trusted proxy the client is the rightmost X-Forwarded-For hop 
   assert.equal(await address("fd00::1", "2001:db8::5"), "2001:db8::5");
   assert.equal(await address("10.0.0.1"), "10.0.0.1", "no header: the proxy itself");
   assert.equal(await address("192.0.2.1", "203.0.113.9"), "192.0.2.1", "an untrusted peer");
+});
+
+Deno.test("with a client-address header (Supabase: cf-connecting-ip) a forged X-Forwarded-For changes nothing", async () => {
+  const address = appTrusting(["0.0.0.0/0", "::/0"], "cf-connecting-ip");
+  const cf = { "cf-connecting-ip": "203.0.113.9" };
+  assert.equal(await address("10.0.0.1", "198.51.100.1", cf), "203.0.113.9");
+  assert.equal(await address("10.0.0.1", "198.51.100.2, 10.0.0.9", cf), "203.0.113.9");
+  assert.equal(
+    await address("10.0.0.1", "198.51.100.3", { "cf-connecting-ip": "2001:db8::7" }),
+    "2001:db8::7",
+  );
+  assert.equal(await address("10.0.0.1", "198.51.100.4"), "10.0.0.1", "no header: the peer");
+  assert.equal(
+    await address("10.0.0.1", "198.51.100.5", { "cf-connecting-ip": "not an address" }),
+    "10.0.0.1",
+  );
+  const untrusting = appTrusting([], "cf-connecting-ip");
+  assert.equal(await untrusting("192.0.2.1", undefined, cf), "192.0.2.1", "an untrusted peer");
+});
+
+Deno.test("BEACON_CLIENT_ADDRESS_HEADER names the header (lower-cased); a bad name stops the start", () => {
+  assert.equal(defineConfig(configFromEnv({})).clientAddressHeader, undefined);
+  assert.equal(
+    defineConfig(configFromEnv({ BEACON_CLIENT_ADDRESS_HEADER: "X-Real-IP" })).clientAddressHeader,
+    "x-real-ip",
+  );
+  assert.throws(
+    () => configFromEnv({ BEACON_CLIENT_ADDRESS_HEADER: "x real ip" }),
+    (e) => e instanceof ConfigError && e.setting === "BEACON_CLIENT_ADDRESS_HEADER",
+  );
 });
 
 Deno.test("addresses and CIDR ranges are matched for IPv4, IPv6 and IPv4-mapped IPv6", () => {

@@ -24,7 +24,8 @@ export function requestIsHttps(c: Context<AppEnv>): boolean {
 
 /** The client's address, believing `X-Forwarded-For` only from `config.trustedProxies`. */
 export function requestAddress(c: Context<AppEnv>): string {
-  return clientAddress(c, c.var.deps.config.trustedProxies);
+  const { trustedProxies, clientAddressHeader } = c.var.deps.config;
+  return clientAddress(c, trustedProxies, clientAddressHeader);
 }
 
 /** The origin browsers see for this site (scheme from a trusted proxy, the `Host` sent). */

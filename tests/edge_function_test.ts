@@ -201,6 +201,35 @@ Deno.test({
               "both events reached PostHog",
             );
           },
+          "on Supabase's defaults the client is cf-connecting-ip: a forged X-Forwarded-For escapes no lockout":
+            async () => {
+              const send = (key: string, cf: string, xff: string) =>
+                fetch(`${fn.url}/api/v1/events`, {
+                  method: "POST",
+                  headers: {
+                    "content-type": "application/json",
+                    apikey: key,
+                    "cf-connecting-ip": cf,
+                    "x-forwarded-for": xff,
+                  },
+                  body: JSON.stringify({ event: "edge_lockout", anonymous_id: "device-9" }),
+                });
+              for (let i = 0; i < 20; i++) {
+                const wrong = await send(
+                  "bk_wrong_key_0123456789abcdef",
+                  "203.0.113.77",
+                  `198.51.100.${i}`,
+                );
+                assert.equal(wrong.status, 401);
+                await wrong.body?.cancel();
+              }
+              const locked = await send(INGEST_KEY, "203.0.113.77", "198.51.100.200");
+              assert.equal(locked.status, 429, "a new X-Forwarded-For is the same client");
+              await locked.body?.cancel();
+              const other = await send(INGEST_KEY, "203.0.113.78", "198.51.100.1");
+              assert.equal(other.status, 200, "another client is not locked out");
+              await other.body?.cancel();
+            },
         });
       } finally {
         await fn.stop();

@@ -51,6 +51,9 @@ function settingsFor(config: BeaconConfigInput): Record<string, string> {
   // The gateway (this process, 127.0.0.1) is the function's only peer; the suite's
   // proxies stand behind it.
   if (posthogProjectKey) env.BEACON_POSTHOG_PROJECT_KEY = posthogProjectKey;
+  // The suites speak X-Forwarded-For, as behind the server's proxies; the default on Supabase
+  // (cf-connecting-ip) has its own test in tests/edge_function_test.ts.
+  env.BEACON_CLIENT_ADDRESS_HEADER = "none";
   env.BEACON_TRUSTED_PROXIES = ["127.0.0.1/32", ...(trustedProxies ?? [])].join(",");
   const unknown = Object.keys(rest).filter((key) => key !== "seedDemoData");
   if (unknown.length > 0) {
