@@ -8,16 +8,21 @@
  * Two drains at once never hand the same batch over twice: each plugin's batch is read,
  * delivered and its cursor moved inside one transaction that holds a transaction-level
  * advisory lock on the plugin's name; a drain that finds the lock taken skips that plugin
- * (`busy`). A plugin that throws or outlasts the budget leaves its cursor where it was
- * (the transaction rolls back), and the next drain hands it the same batch: at least once,
- * as with the loop.
+ * (`busy`). A plugin that throws or outlasts the budget before any event went through
+ * leaves its cursor where it was (the transaction rolls back), and the next drain hands it
+ * the same batch: at least once, as with the loop. When it fails after some events went
+ * through (e.g. the destination refused one event for good, then answered 503 or 429), the
+ * drain stops there: the cursor moves past the events delivered and dead-lettered so far,
+ * the failure is recorded (health shows it), and the report says how far it got; those
+ * events are not sent again. Waits within a drain (between tries at a refused event) back
+ * off, honour `Retry-After`, and are never begun when they would outlast the budget.
  *
  * @module
  */
 import type { Database, Queryable } from "../database/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { BeaconPlugin } from "./mod.ts";
-import { DEFAULT_PERMANENT_ATTEMPTS, toPluginEvent } from "./forwarder.ts";
+import { DEFAULT_PERMANENT_ATTEMPTS, toPluginEvent, waitMs } from "./forwarder.ts";
 import { type DeadLetter, storeDeadLetters } from "./dead_letters.ts";
 import { deliverIsolating, HeldBack, type HeldEvent } from "./isolate.ts";
 
@@ -48,7 +53,10 @@ export interface DrainedPlugin {
   delivered: number;
   /** Events stored but not delivered yet, after this drain (null when not read). */
   lag: number | null;
-  /** The failure's message, for `failed` and `timeout`. */
+  /**
+   * The failure's message, for `failed` and `timeout`; and for `delivered` when a failure
+   * stopped the batch short (what went through before it is kept, the cursor is past it).
+   */
   error?: string;
 }
 
@@ -72,7 +80,14 @@ export interface DrainOptions {
   budgetMs: number;
   /** The logger. */
   log: Logger;
+  /** First wait between tries within a drain, in milliseconds (doubles). @default {500} */
+  minBackoffMs?: number;
+  /** Longest wait between tries within a drain, in milliseconds. @default {4000} */
+  maxBackoffMs?: number;
 }
+
+/** Waits between tries within a drain, unless given: short, as a drain has a budget. */
+const DEFAULT_DRAIN_BACKOFF = { minBackoffMs: 500, maxBackoffMs: 4000 };
 
 class BudgetExceeded extends Error {
   constructor(ms: number) {
@@ -108,12 +123,26 @@ async function lagOf(db: Queryable, plugin: string): Promise<number | null> {
   }
 }
 
+/** Records a failure in the plugin's cursor row, where health reads it. */
+async function recordFailure(db: Queryable, plugin: string, message: string): Promise<void> {
+  await db.query(
+    `update beacon.plugin_cursors
+        set failures = failures + 1, last_error = $2, last_error_at = now(), updated_at = now()
+      where plugin = $1`,
+    [plugin, message.slice(0, 1000)],
+  );
+}
+
 async function drainOne(
   options: DrainOptions,
   plugin: BeaconPlugin,
   deadline: number,
 ): Promise<DrainedPlugin> {
   const { db, batchSize, log } = options;
+  const backoff = {
+    minBackoffMs: options.minBackoffMs ?? DEFAULT_DRAIN_BACKOFF.minBackoffMs,
+    maxBackoffMs: options.maxBackoffMs ?? DEFAULT_DRAIN_BACKOFF.maxBackoffMs,
+  };
   const name = plugin.name;
   if (!setUp.has(plugin)) {
     await plugin.setup?.({ log: log.child({ plugin: name }) });
@@ -130,18 +159,28 @@ async function drainOne(
     );
     if (!locked) return { name, status: "busy", delivered: 0, lag: null } as DrainedPlugin;
     // As the long-lived forwarder (plugins/isolate.ts): a refused event is isolated, tried
-    // alone up to DEFAULT_PERMANENT_ATTEMPTS times, then dead-lettered with the cursor moved
-    // past it, all in this transaction; a retryable failure rolls the drain back. Attempts
-    // are counted within the drain (an edge isolate keeps nothing between requests).
+    // alone up to DEFAULT_PERMANENT_ATTEMPTS times with a backoff between tries, then
+    // dead-lettered with the cursor moved past it, all in this transaction. Attempts are
+    // counted within the drain (an edge isolate keeps nothing between requests).
     const held = new Map<string, HeldEvent>();
     const bounded: BeaconPlugin = {
       ...plugin,
       onEvents: (events) => withinBudget(plugin.onEvents(events), deadline, options.budgetMs),
     };
+    // A wait that would not end before the deadline is not begun: the drain stops there.
+    let outOfTime = false;
+    const stopped = () => outOfTime || Date.now() >= deadline;
+    const pause = async (attempt: number, retryAfterMs?: number) => {
+      const wait = waitMs(attempt, backoff, retryAfterMs);
+      if (Date.now() + wait >= deadline) return void (outOfTime = true);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    };
     let delivered = 0;
     let handled = 0;
+    let committing = false;
     const commit = async (rows: EventRow[], letters: DeadLetter[]) => {
       const last = rows[rows.length - 1];
+      committing = true;
       await storeDeadLetters(tx, name, letters);
       await tx.query(
         `update beacon.plugin_cursors
@@ -150,6 +189,7 @@ async function drainOne(
           where plugin = $1`,
         [name, last.txid, String(last.seq), rows.length - letters.length],
       );
+      committing = false;
       delivered += rows.length - letters.length;
       handled += rows.length;
       if (letters.length > 0) {
@@ -160,6 +200,7 @@ async function drainOne(
         });
       }
     };
+    let stoppedBy: unknown;
     while (true) {
       const [cursor] = await tx.query<{ txid: string; seq: string }>(
         "select last_txid::text as txid, last_seq::text as seq from beacon.plugin_cursors where plugin = $1",
@@ -180,20 +221,42 @@ async function drainOne(
           commit,
           permanentAttempts: DEFAULT_PERMANENT_ATTEMPTS,
           held,
-          pause: () => Promise.resolve(),
-          stopped: () => Date.now() >= deadline,
+          pause,
+          stopped,
+          // A destination down while a refused event is retried: give up on the event
+          // (dead-lettered, replayable) rather than spend the budget or resend the batch.
+          maxUnavailable: DEFAULT_PERMANENT_ATTEMPTS,
         });
       } catch (error) {
-        // A refused event not yet tried its last time: the next round (this drain) tries it
-        // alone again, from the cursor the delivered events before it moved.
-        if (!(error instanceof HeldBack)) throw error;
-        if (Date.now() >= deadline) throw new BudgetExceeded(options.budgetMs);
-        continue;
+        if (committing) throw error; // the database failed: roll back
+        // A refused event not yet tried its last time: after the backoff, the next round
+        // (this drain) tries it alone again, from the cursor the events before it moved.
+        if (error instanceof HeldBack) {
+          await pause(error.attempts);
+          if (!stopped()) continue;
+        }
+        if (handled === 0) {
+          throw error instanceof HeldBack ? new BudgetExceeded(options.budgetMs) : error;
+        }
+        // Some events went through: keep them (and the dead letters) and stop here, rather
+        // than roll them back to be sent again. The failure is recorded for health.
+        stoppedBy = error;
+        break;
       }
       if (handled >= batchSize) break;
     }
     if (handled === 0) return { name, status: "idle", delivered: 0, lag: 0 } as DrainedPlugin;
-    return { name, status: "delivered", delivered, lag: null } as DrainedPlugin;
+    if (stoppedBy === undefined) {
+      return { name, status: "delivered", delivered, lag: null } as DrainedPlugin;
+    }
+    const error = stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy);
+    log.warn("plugin drain stopped short; the next drain goes on from there", {
+      plugin: name,
+      delivered,
+      error,
+    });
+    await recordFailure(tx, name, error);
+    return { name, status: "delivered", delivered, lag: null, error } as DrainedPlugin;
   });
 }
 
@@ -230,12 +293,7 @@ export async function drainPlugins(options: DrainOptions): Promise<DrainReport> 
         error: message,
       });
       try {
-        await options.db.query(
-          `update beacon.plugin_cursors
-              set failures = failures + 1, last_error = $2, last_error_at = now(), updated_at = now()
-            where plugin = $1`,
-          [plugin.name, message.slice(0, 1000)],
-        );
+        await recordFailure(options.db, plugin.name, message);
       } catch {
         // The database may be what failed; the log line above says so.
       }

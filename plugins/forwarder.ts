@@ -107,11 +107,26 @@ export interface ForwarderOptions {
 }
 
 /** The retry delay after `failures` failures in a row. */
-export function backoffMs(failures: number, config: ForwarderConfig): number {
+export function backoffMs(
+  failures: number,
+  config: Pick<ForwarderConfig, "minBackoffMs" | "maxBackoffMs">,
+): number {
   return Math.min(
     config.maxBackoffMs,
     config.minBackoffMs * 2 ** Math.max(0, failures - 1),
   );
+}
+
+/**
+ * The wait after `failures` failures in a row: the backoff, or the destination's
+ * `Retry-After` (up to {@linkcode MAX_RETRY_AFTER_MS}) when that is longer.
+ */
+export function waitMs(
+  failures: number,
+  config: Pick<ForwarderConfig, "minBackoffMs" | "maxBackoffMs">,
+  retryAfterMs?: number,
+): number {
+  return Math.max(backoffMs(failures, config), Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
 }
 
 /**
@@ -211,7 +226,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
             commit,
             permanentAttempts: config.permanentAttempts ?? DEFAULT_PERMANENT_ATTEMPTS,
             held,
-            pause: (attempt) => pause(backoffMs(attempt, config)),
+            pause: (attempt, retryAfterMs) => pause(waitMs(attempt, config, retryAfterMs)),
             stopped: () => stopped,
           });
           return true;
@@ -225,10 +240,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         failures++;
         const failure = classifyFailure(error);
         const message = failure.message;
-        const delay = Math.max(
-          backoffMs(failures, config),
-          Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
-        );
+        const delay = waitMs(failures, config, failure.retryAfterMs);
         pluginLog.warn("plugin delivery failed; will retry", {
           error: message,
           failures,

@@ -11,7 +11,13 @@
  *   caller waits its backoff; the next round sends that event alone. At the
  *   `permanentAttempts`-th refusal it is committed as a dead letter and delivery goes on.
  * - Events a destination refused while taking the rest of the batch (`{ refused }`) are
- *   retried alone right away, with the backoff between attempts, then dead-lettered.
+ *   retried alone right away, with the backoff between attempts, then dead-lettered. A
+ *   retryable failure meanwhile (the destination is down or busy) is not a refusal and is
+ *   waited out (the backoff grows, `Retry-After` is honoured), at most `maxUnavailable`
+ *   times in a row. Past that, or when the caller stops, the retries are cut short: the
+ *   refused events are dead-lettered with the refusals they got (a replay can send them
+ *   again), the batch is committed, since the destination took the rest of it and sending
+ *   those again would count them twice, and the failure is thrown for the caller's backoff.
  *
  * @module
  */
@@ -57,8 +63,16 @@ export interface IsolatingOptions<R> {
   permanentAttempts: number;
   /** The plugin's held events by id, kept by the caller between rounds. */
   held: Map<string, HeldEvent>;
-  /** Waits between attempts at a refused event (resolves early when stopping). */
-  pause(attempt: number): Promise<void>;
+  /**
+   * Waits between attempts at a refused event (resolves early when stopping): after
+   * `attempt` failures, and at least `retryAfterMs` when the destination asked for that.
+   */
+  pause(attempt: number, retryAfterMs?: number): Promise<void>;
+  /**
+   * Retryable failures in a row tolerated while retrying a refused event alone before the
+   * retries are cut short. @default {Infinity}
+   */
+  maxUnavailable?: number;
   /** Whether the caller is stopping. */
   stopped(): boolean;
 }
@@ -92,23 +106,54 @@ export async function deliverIsolating<R>(o: IsolatingOptions<R>): Promise<void>
     o.held.delete(event.id);
   }
 
-  async function retryRefused(event: PluginEvent, reason: string): Promise<DeadLetter | null> {
+  /**
+   * Tries a refused event alone until it is taken (null) or refused its last time, or the
+   * retries are cut short (`cut.by` says why): then its dead letter.
+   */
+  async function retryRefused(
+    event: PluginEvent,
+    reason: string,
+    cut: { by?: unknown },
+  ): Promise<DeadLetter | null> {
     const firstFailedAt = new Date();
     let attempts = 1;
     let error = reason;
-    while (attempts < limit) {
-      await o.pause(attempts);
-      if (o.stopped()) throw new Error("stopping before the refused events were retried");
+    let unavailable = 0;
+    let retryAfterMs: number | undefined;
+    let lastUnavailable: unknown;
+    while (attempts < limit && cut.by === undefined) {
+      if (unavailable >= (o.maxUnavailable ?? Infinity)) {
+        cut.by = lastUnavailable;
+        break;
+      }
+      await o.pause(attempts + unavailable, retryAfterMs);
+      if (o.stopped()) {
+        cut.by = lastUnavailable ?? new Error("stopping before the refused events were retried");
+        break;
+      }
       try {
         const again = (await o.plugin.onEvents([event]))?.refused?.find((r) => r.id === event.id);
         if (!again) return null;
         error = again.error;
       } catch (thrown) {
         const failure = classifyFailure(thrown);
-        if (failure.retryable) continue;
+        if (failure.retryable) {
+          // Not the event's fault, so not a refusal; counted all the same.
+          unavailable++;
+          retryAfterMs = failure.retryAfterMs;
+          lastUnavailable = thrown;
+          continue;
+        }
         error = failure.message;
       }
+      unavailable = 0;
+      retryAfterMs = undefined;
+      lastUnavailable = undefined;
       attempts++;
+    }
+    if (cut.by !== undefined) {
+      const why = cut.by instanceof Error ? cut.by.message : String(cut.by);
+      error = `${error} (retries cut short: ${why})`;
     }
     return { event, error, attempts, firstFailedAt, lastFailedAt: new Date() };
   }
@@ -139,14 +184,16 @@ export async function deliverIsolating<R>(o: IsolatingOptions<R>): Promise<void>
       return;
     }
     const letters: DeadLetter[] = [];
+    const cut: { by?: unknown } = {};
     for (const event of events) {
       const refusal = refused.find((r) => r.id === event.id);
       if (!refusal) continue;
-      const letter = await retryRefused(event, refusal.error);
+      const letter = await retryRefused(event, refusal.error, cut);
       if (letter) letters.push(letter);
     }
     for (const event of events) o.held.delete(event.id);
     await o.commit(rows, letters);
+    if (cut.by !== undefined) throw cut.by;
   }
 
   await deliver(o.rows);

@@ -144,3 +144,60 @@ Deno.test("events refused while the rest were taken are retried alone, then dead
   assert.deepEqual(sent, [["id-0", "id-1", "id-2", "id-3"], ["id-1"], ["id-1"], ["id-3"]]);
   assert.deepEqual(commits, [[["id-0", "id-1", "id-2", "id-3"], ["id-1:3"]]]);
 });
+
+/** Takes batches but refuses `id-1`; alone, answers the queued failures first. */
+function refusingThenUnavailable(failures: PluginError[]) {
+  const sent: string[][] = [];
+  const plugin: BeaconPlugin = {
+    name: "flaky",
+    onEvents(events) {
+      sent.push(events.map((e) => e.id));
+      if (events.length === 1 && failures.length) return Promise.reject(failures.shift());
+      const refused = events.filter((e) => e.id === "id-1");
+      return Promise.resolve({ refused: refused.map((e) => ({ id: e.id, error: "invalid" })) });
+    },
+  };
+  return { plugin, sent };
+}
+
+async function deliverRecording(plugin: BeaconPlugin, maxUnavailable?: number) {
+  const pauses: Array<[number, number | undefined]> = [];
+  const commits: Array<[string[], string[]]> = [];
+  const outcome = await deliverIsolating({
+    plugin,
+    rows: [ev(0), ev(1), ev(2)],
+    toEvent: (e) => e,
+    commit(rows, dead) {
+      commits.push([rows.map((r) => r.id), dead.map((d) => `${d.event.id}:${d.attempts}`)]);
+      return Promise.resolve();
+    },
+    permanentAttempts: 3,
+    held: new Map(),
+    pause: (attempt, retryAfterMs) => Promise.resolve(void pauses.push([attempt, retryAfterMs])),
+    stopped: () => false,
+    maxUnavailable,
+  }).then(() => undefined, (error: unknown) => error);
+  return { pauses, commits, outcome };
+}
+
+Deno.test("a refused event's retry answered 503 or 429 is waited out with a growing backoff and the Retry-After, not counted as a refusal", async () => {
+  const dest = refusingThenUnavailable([
+    new PluginError("503", { status: 503 }),
+    new PluginError("429", { status: 429, retryAfterMs: 1500 }),
+  ]);
+  const { pauses, commits, outcome } = await deliverRecording(dest.plugin);
+  assert.equal(outcome, undefined);
+  // the batch; id-1 alone: 503, 429, refused (2), refused (3)
+  assert.equal(dest.sent.length, 5);
+  assert.deepEqual(pauses, [[1, undefined], [2, undefined], [3, 1500], [2, undefined]]);
+  assert.deepEqual(commits, [[["id-0", "id-1", "id-2"], ["id-1:3"]]]);
+});
+
+Deno.test("when the destination stays unavailable past maxUnavailable, the batch it took is committed, the refused event dead-lettered, and the failure thrown", async () => {
+  const down = () => new PluginError("503", { status: 503 });
+  const dest = refusingThenUnavailable([down(), down(), down(), down(), down()]);
+  const { commits, outcome } = await deliverRecording(dest.plugin, 3);
+  assert.ok(outcome instanceof PluginError && outcome.status === 503, String(outcome));
+  assert.equal(dest.sent.length, 4, "the batch, then three tries alone: no more");
+  assert.deepEqual(commits, [[["id-0", "id-1", "id-2"], ["id-1:1"]]]);
+});

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { drainPlugins } from "../plugins/drain.ts";
 import { posthog } from "../plugins/posthog.ts";
+import { matomo } from "../plugins/matomo.ts";
 import type { BeaconPlugin } from "../plugins/mod.ts";
 import type { Database } from "../database/mod.ts";
 import { silentLogger } from "../log/mod.ts";
@@ -15,6 +16,7 @@ import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.t
 import { startOwnMigratedPostgres15 } from "./support/database.ts";
 import { runSteps, waitFor } from "./support/steps.ts";
 import { fakePostHog } from "./support/fake_services.ts";
+import { fakeMatomo } from "./support/fake_matomo.ts";
 import { createTestApp } from "./support/app.ts";
 
 const SECRET = "drain-secret-0123456789abcdef";
@@ -39,8 +41,8 @@ async function cursorOf(db: Database, plugin: string) {
   return row;
 }
 
-function drain(db: Database, plugins: BeaconPlugin[], budgetMs = 10_000) {
-  return drainPlugins({ db, plugins, batchSize: 500, budgetMs, log: silentLogger });
+function drain(db: Database, plugins: BeaconPlugin[], budgetMs = 10_000, minBackoffMs?: number) {
+  return drainPlugins({ db, plugins, batchSize: 500, budgetMs, log: silentLogger, minBackoffMs });
 }
 
 const missing = await missingPostgres15();
@@ -173,6 +175,68 @@ Deno.test({
             const cursor = await cursorOf(db, "posthog");
             assert.equal(cursor.failures, 0);
           },
+        "a destination that refuses one event, then answers 503 and 429: each good event goes once, no drain outlasts its budget":
+          async () => {
+            server.received.length = 0;
+            await db.query(
+              `insert into public.events (event_type, anonymous_id, payload)
+               select case when g = 5 then 'tainted' else 'sound' end, 'visitor',
+                      jsonb_build_object('n', g)
+                 from generate_series(1, 9) g`,
+            );
+            server.state.rejects = (event) => event.event === "tainted";
+            // The first time the tainted event is refused alone, the next two requests get a
+            // 503, then a 429 with Retry-After.
+            let armed = false;
+            server.state.onRefused = (batch) => {
+              if (armed || batch.length !== 1) return;
+              armed = true;
+              server.state.answers.push({ status: 503 }, { status: 429, retryAfter: "1" });
+            };
+            const plugin = posthogPlugin(server.host);
+            const requestsBefore = server.state.requests;
+            const budgetMs = 5_000;
+            const reports = [];
+            try {
+              for (let i = 0; i < 5; i++) {
+                const report = await drain(db, [plugin], budgetMs, 50);
+                assert.ok(report.elapsedMs <= budgetMs, `drain ${i} took ${report.elapsedMs} ms`);
+                reports.push(report.plugins[0]);
+                if (i === 0) {
+                  const cursor = await cursorOf(db, "posthog");
+                  assert.equal(cursor.failures, 1, "the 503 is recorded for health");
+                  assert.match(cursor.last_error ?? "", /503/);
+                }
+              }
+            } finally {
+              server.state.rejects = () => false;
+              server.state.onRefused = () => {};
+              server.state.answers.length = 0;
+            }
+            // 1: four went through before the 503 and are kept; 2: the 429; 3: the tainted one
+            // is dead-lettered after its third refusal, the four after it delivered.
+            assert.deepEqual(
+              reports.map((r) => [r.status, r.delivered]),
+              [["delivered", 4], ["failed", 0], ["delivered", 4], ["idle", 0], ["idle", 0]],
+              JSON.stringify(reports),
+            );
+            assert.match(reports[0].error ?? "", /503/);
+            assert.equal(reports[0].lag, 5, "the cursor is past the four delivered");
+            const sound = server.received.filter((e) => e.event === "sound");
+            assert.equal(sound.length, 8, "each good event was delivered once");
+            assert.equal(new Set(sound.map((e) => e.uuid)).size, 8);
+            const letters = await db.query<{ attempts: number }>(
+              `select d.attempts from beacon.plugin_dead_letters d
+                 join public.events e on e.id = d.event_id
+                where d.plugin = 'posthog' and e.event_type = 'tainted'`,
+            );
+            assert.deepEqual(letters.map((l) => l.attempts), [3]);
+            // 7 requests in the first drain (the batch, halves down to the tainted one, the
+            // 503), 1 in the second, 7 in the third.
+            const requests = server.state.requests - requestsBefore;
+            assert.ok(requests <= 15, `${requests} requests`);
+            assert.equal((await cursorOf(db, "posthog")).failures, 0);
+          },
         "the endpoint answers 401 without the secret and drains with it": async () => {
           await insertEvents(db, "via_endpoint", 3);
           const { app } = await createTestApp({
@@ -227,6 +291,94 @@ Deno.test({
             });
             assert.equal(refused.status, 409);
             assert.equal((await refused.json()).error, "forwarder_running");
+          },
+        "Matomo refusing one event of a batch, then answering 503 or 429: no tight loop, Retry-After honoured, the events it took sent once":
+          async () => {
+            const stand = fakeMatomo();
+            // Matomo starts where PostHog is (the events above are not its concern).
+            await db.query(
+              `insert into beacon.plugin_cursors (plugin, last_txid, last_seq)
+               select 'matomo', last_txid, last_seq from beacon.plugin_cursors where plugin = 'posthog'`,
+            );
+            const insert = (from: number, poison: number, to: number) =>
+              db.query(
+                `insert into public.events (event_type, anonymous_id, payload)
+                 select 'plan_chosen', 'visitor', jsonb_build_object('name',
+                        case when g = $2 then 'poison-' || g else 'good-' || g end)
+                   from generate_series($1::int, $3::int) g`,
+                [from, poison, to],
+              );
+            // Matomo takes a batch but the poisoned event (named in invalid_indices), and is
+            // unavailable from the next request on, until the test says otherwise.
+            const poisonThen = (
+              answer: { status: number; retryAfter?: string },
+            ) => (stand.state.poisoned = (params) => {
+              if (!params.e_n?.startsWith("poison")) return false;
+              stand.state.unavailable ??= answer;
+              return true;
+            });
+            const plugin = matomo({
+              url: stand.url,
+              siteId: stand.siteId,
+              tokenAuth: stand.tokenAuth,
+              siteUrl: "https://app.example.com",
+              timeoutMs: 2000,
+            });
+            const budgetMs = 5_000;
+            const run = async () => {
+              const report = await drain(db, [plugin], budgetMs, 50);
+              assert.ok(report.elapsedMs <= budgetMs, `the drain took ${report.elapsedMs} ms`);
+              return { ...report.plugins[0], elapsedMs: report.elapsedMs };
+            };
+            try {
+              await insert(1, 3, 6);
+              poisonThen({ status: 503 });
+              const down = await run();
+              assert.deepEqual(
+                [down.status, down.delivered, down.lag],
+                ["delivered", 5, 0],
+                "the events Matomo took are kept: " + JSON.stringify(down),
+              );
+              assert.match(down.error ?? "", /503/);
+              // The batch, then the refused event alone: three 503s in a row and it stops.
+              assert.equal(stand.state.bulkRequests, 4, "no tight loop");
+              const cursor = await cursorOf(db, "matomo");
+              assert.equal(cursor.failures, 1, "health shows the failure");
+              assert.match(cursor.last_error ?? "", /503/);
+
+              stand.state.unavailable = undefined;
+              await insert(7, 8, 10);
+              poisonThen({ status: 429, retryAfter: "1" });
+              const busy = await run();
+              assert.deepEqual([busy.status, busy.delivered, busy.lag], ["delivered", 3, 0]);
+              assert.match(busy.error ?? "", /429/);
+              assert.equal(stand.state.bulkRequests, 8, "the batch, then three 429s");
+              assert.ok(busy.elapsedMs >= 2000, "waited the 1 s Retry-After twice");
+
+              stand.state.unavailable = undefined;
+              stand.state.poisoned = () => false;
+              assert.equal((await run()).status, "idle");
+              assert.equal(stand.state.bulkRequests, 8);
+              const names = stand.tracked.map((t) => t.e_n);
+              assert.deepEqual(
+                names.toSorted(),
+                ["good-1", "good-10", "good-2", "good-4", "good-5", "good-6", "good-7", "good-9"],
+                "each good event tracked once",
+              );
+              const letters = await db.query<{ name: string; attempts: number; error: string }>(
+                `select e.payload->>'name' as name, d.attempts, d.error
+                   from beacon.plugin_dead_letters d join public.events e on e.id = d.event_id
+                  where d.plugin = 'matomo' order by name`,
+              );
+              assert.deepEqual(letters.map((l) => [l.name, l.attempts]), [
+                ["poison-3", 1],
+                ["poison-8", 1],
+              ]);
+              assert.match(letters[0].error, /retries cut short: .*503/);
+              assert.deepEqual(stand.violations, []);
+            } finally {
+              await stand.close();
+            }
           },
       });
     } finally {

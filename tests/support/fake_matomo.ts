@@ -8,7 +8,7 @@
  * does not: every parameter's form, and that nothing else is sent (`violations`).
  *
  * It can fail (`failing`: 500 `{"status": "error"}`, nothing tracked, as Matomo's bulk
- * transaction rolls back), refuse connections (`refuse()` / `accept()` on the same port) and
+ * transaction rolls back; `unavailable`: any status, e.g. 503 or 429), refuse connections (`refuse()` / `accept()` on the same port) and
  * refuse chosen requests as invalid (`poisoned`).
  *
  * @module
@@ -69,6 +69,8 @@ export function fakeMatomo(options: FakeMatomoOptions = {}) {
     invalid: 0,
     /** Makes chosen requests invalid, as Matomo does with a bad parameter. */
     poisoned: (_params: TrackedRequest) => false,
+    /** While set, every bulk request gets this answer (e.g. 503, or 429 with `Retry-After`). */
+    unavailable: undefined as { status: number; retryAfter?: string } | undefined,
   };
 
   function check(raw: unknown, authenticated: boolean, now: number): TrackedRequest | null {
@@ -119,6 +121,11 @@ export function fakeMatomo(options: FakeMatomoOptions = {}) {
       return new Response(GIF, { headers: { "content-type": "image/gif" } });
     }
     state.bulkRequests++;
+    if (state.unavailable) {
+      const { status, retryAfter } = state.unavailable;
+      const headers: Record<string, string> = retryAfter ? { "retry-after": retryAfter } : {};
+      return new Response("unavailable", { status, headers });
+    }
     if (state.failing) {
       return Response.json({ status: "error", tracked: 0, invalid: 0 }, { status: 500 });
     }

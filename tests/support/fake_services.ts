@@ -6,8 +6,9 @@
  */
 
 /**
- * A fake PostHog: records `POST /batch/` events; answers 500 while `failing`; while `hold`
- * is set, answers only once it resolves (the events count as received when it does).
+ * A fake PostHog: records `POST /batch/` events; answers 500 while `failing`, and the queued
+ * `answers` (e.g. a 429 with `Retry-After`) first; while `hold` is set, answers only once it
+ * resolves (the events count as received when it does).
  */
 export function fakePostHog() {
   const received: Array<Record<string, unknown>> = [];
@@ -18,6 +19,10 @@ export function fakePostHog() {
     /** A batch holding an event this accepts is refused whole with a 400, as PostHog does. */
     rejects: (_event: Record<string, unknown>) => false,
     hold: undefined as Promise<void> | undefined,
+    /** Answers to give first, e.g. `[{ status: 503 }, { status: 429, retryAfter: "1" }]`. */
+    answers: [] as Array<{ status: number; retryAfter?: string }>,
+    /** Called with each batch refused with a 400 (before answering it). */
+    onRefused: (_batch: Array<Record<string, unknown>>) => {},
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     if (req.method !== "POST" || new URL(req.url).pathname !== "/batch/") {
@@ -30,7 +35,15 @@ export function fakePostHog() {
     const body = JSON.parse(await new Response(stream).text());
     if (state.hold) await state.hold;
     if (state.failing) return new Response("unavailable", { status: 500 });
+    const answer = state.answers.shift();
+    if (answer) {
+      const headers: Record<string, string> = answer.retryAfter
+        ? { "retry-after": answer.retryAfter }
+        : {};
+      return new Response("not now", { status: answer.status, headers });
+    }
     if (body.batch.some(state.rejects)) {
+      state.onRefused(body.batch);
       return Response.json({ type: "validation_error" }, { status: 400 });
     }
     state.apiKeys.add(body.api_key);
