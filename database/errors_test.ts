@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { DatabaseClosedError, isUnavailable } from "./errors.ts";
+import { DatabaseClosedError, isConnectionLost, isUnavailable } from "./errors.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 
@@ -72,4 +72,29 @@ Deno.test("unavailability is decided by codes (SQLSTATE 08, 57P01-57P03, causes)
   assert.equal(isUnavailable(new Deno.errors.ConnectionReset("reset")), true);
   assert.equal(isUnavailable("CONNECTION_CLOSED"), false);
   assert.equal(isUnavailable(undefined), false);
+});
+
+Deno.test("a protocol violation at ERROR level (08P01 on an open connection) is neither unavailable nor a lost connection; at FATAL it is both", () => {
+  const serverError = (code: string, severity: string) =>
+    Object.assign(new Error("bind message supplies 2 parameters"), { code, severity });
+  assert.equal(isUnavailable(serverError("08P01", "ERROR")), false);
+  assert.equal(isConnectionLost(serverError("08P01", "ERROR")), false);
+  assert.equal(isUnavailable(serverError("08P01", "FATAL")), true);
+  assert.equal(isConnectionLost(serverError("08P01", "FATAL")), true);
+});
+
+Deno.test("a lost connection is decided by the driver's connection codes, socket errors, 57P01-57P03 and FATAL severity; other SQLSTATEs leave the connection open", () => {
+  const withCode = (code: string) => Object.assign(new Error("x"), { code });
+  for (const code of ["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "ECONNRESET", "EPIPE"]) {
+    assert.equal(isConnectionLost(withCode(code)), true, code);
+  }
+  for (const code of ["57P01", "57P02", "57P03"]) {
+    assert.equal(isConnectionLost(withCode(code)), true, code);
+  }
+  for (const code of ["08006", "08P01", "53300", "57014", "23505", "22P02", "40001"]) {
+    assert.equal(isConnectionLost(withCode(code)), false, code);
+  }
+  assert.equal(isConnectionLost(Object.assign(withCode("25P03"), { severity: "FATAL" })), true);
+  assert.equal(isConnectionLost(new Error("wrapped", { cause: withCode("EPIPE") })), true);
+  assert.equal(isConnectionLost(new Deno.errors.BrokenPipe("pipe")), true);
 });

@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import type { Database, Queryable, TextResult } from "./mod.ts";
-import { isUnavailable } from "./errors.ts";
+import { isConnectionLost } from "./errors.ts";
 
 /** Options for {@linkcode openPostgres}. */
 export interface PostgresOptions {
@@ -60,10 +60,13 @@ const NEVER = new Promise<never>(() => {});
  * killed backend, a stopped server), a further statement of it, or the `rollback` the driver
  * sends when `fn` fails, is queued on the dead socket and throws an uncaught `TypeError`
  * (`Cannot read properties of null (reading 'write')`) from a timer, which would end the
- * process. So once a statement fails because the connection is gone, or the driver has
- * settled the transaction, `fn`'s statements no longer reach the driver: they wait forever
- * (`fn` is abandoned, never rejected, so the driver sends no `rollback`), and the transaction
- * rejects with the connection's error, which `isUnavailable` reads as a 503.
+ * process. So once a statement fails because the connection is gone
+ * ({@linkcode isConnectionLost}), or the driver has settled the transaction, `fn`'s
+ * statements no longer reach the driver: they wait forever (`fn` is abandoned, never
+ * rejected, so the driver sends no `rollback`), and the transaction rejects with the
+ * connection's error, which `isUnavailable` reads as a 503. Any other error (a SQLSTATE at
+ * ERROR level, 08P01 included: the connection stays open) is rethrown to `fn`, so the
+ * driver rolls back and releases the connection.
  */
 // deno-lint-ignore no-explicit-any
 function guardedTransaction<T>(sql: any, fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -74,7 +77,7 @@ function guardedTransaction<T>(sql: any, fn: (tx: Queryable) => Promise<T>): Pro
   function run<R>(work: () => Promise<R>): Promise<R> {
     if (lost) return NEVER;
     return work().catch((error) => {
-      if (!isUnavailable(error)) throw error;
+      if (!isConnectionLost(error)) throw error;
       lost = true;
       fail(error);
       return NEVER;

@@ -12,9 +12,12 @@
  *   index they came from; duplicates across requests of one group are decided as across
  *   requests (the first by arrival is stored). A row a check constraint refuses makes the
  *   group store each request on its own (each then falls back to one event at a time), so
- *   one bad event never fails another request. Any other failure fails every request of
- *   the group with a 503 and a `retry-after` (nothing of the group is stored): an
- *   unavailable database as `unavailable`, anything else as `not_stored`.
+ *   one bad event never fails another request. A connection lost during the COMMIT is
+ *   settled by the store (`ingest/lost_commit.ts`): committed, every request is answered as
+ *   stored. Any other failure fails every request of the group with a 503 and a
+ *   `retry-after` (nothing of the group is stored): an unavailable database as
+ *   `unavailable`, anything else as `not_stored`; a commit whose outcome stays unknown is a
+ *   503 saying the events may have been stored.
  *
  * @module
  */
@@ -189,7 +192,7 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
   }
 
   function failure(error: unknown, requests: number): unknown {
-    if (isUnavailable(error)) return error;
+    if (error instanceof ApiError || isUnavailable(error)) return error;
     log.error("group commit failed", { requests, error });
     return new GroupCommitError(error);
   }

@@ -8,6 +8,7 @@
 import type { Database, Queryable } from "../database/mod.ts";
 import { actAsServiceRole } from "../database/act_as.ts";
 import { type CheckedEvent, MAX_STORED_PAYLOAD_BYTES, type Rejection } from "./event.ts";
+import { type Done, settleLostCommit } from "./lost_commit.ts";
 
 const INSERT = `with horizon as (select private.raw_retention_horizon() as h),
        input as (
@@ -25,14 +26,15 @@ const INSERT = `with horizon as (select private.raw_retention_horizon() as h),
        stored as (
          insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp")
          select id, t, u, a, p, coalesce(ts, now()) from fresh where nth = 1 order by i
-         returning id
+         returning id, txid
        )
        select (select coalesce(json_agg(fresh.i order by fresh.i), '[]')
                  from fresh join stored on stored.id = fresh.id where fresh.nth = 1)::text as stored,
               (select coalesce(json_agg(json_build_object('index', i, 'size', size) order by i), '[]')
                  from input where size > $2)::text as too_large,
               (select coalesce(json_agg(json_build_object('index', i, 'horizon', h) order by i), '[]')
-                 from input cross join horizon where too_old and size <= $2)::text as too_old`;
+                 from input cross join horizon where too_old and size <= $2)::text as too_old,
+              (select txid::text from stored limit 1) as xid`;
 
 /** The event's field each check constraint of `public.events` is about. */
 const CONSTRAINT_FIELDS: Record<string, string> = {
@@ -89,6 +91,8 @@ async function insertRows(
   stored: number[];
   tooLarge: Array<{ index: number; size: number }>;
   tooOld: Array<{ index: number; horizon: string }>;
+  /** The transaction's id, or null when it stored nothing. */
+  xid: string | null;
 }> {
   const rows = events.map((e) => ({
     i: e.index,
@@ -99,13 +103,14 @@ async function insertRows(
     p: e.properties,
     ts: e.timestamp,
   }));
-  const [{ stored, too_large, too_old }] = await tx.query<
-    { stored: string; too_large: string; too_old: string }
+  const [{ stored, too_large, too_old, xid }] = await tx.query<
+    { stored: string; too_large: string; too_old: string; xid: string | null }
   >(INSERT, [JSON.stringify(rows), MAX_STORED_PAYLOAD_BYTES]);
   return {
     stored: JSON.parse(stored),
     tooLarge: JSON.parse(too_large),
     tooOld: JSON.parse(too_old),
+    xid,
   };
 }
 
@@ -161,7 +166,9 @@ export interface StoredTogether {
  * Stores checked events in one transaction with one statement, as `service_role`, and
  * says what became of each, by its `index`: stored, rejected (too large, too old), or
  * neither (a duplicate: its id is already stored, or an earlier event of the same call
- * has it). Throws when the statement or the commit fails; then nothing is stored. A row
+ * has it). Throws when the statement or the commit fails; then nothing is stored. A
+ * connection lost during the commit is settled by asking the database whether the
+ * transaction committed ({@linkcode settleLostCommit}): committed, the result stands. A row
  * refused by a check constraint fails the whole call: see {@linkcode isRowError} and
  * {@linkcode storeEvents}, which falls back to one event at a time.
  *
@@ -170,12 +177,14 @@ export interface StoredTogether {
  * @returns The stored indexes and the rejections, once committed.
  */
 export function storeTogether(db: Database, events: CheckedEvent[]): Promise<StoredTogether> {
-  return againOnDuplicate(() =>
-    actAsServiceRole(db, async (tx) => {
+  return againOnDuplicate(() => {
+    let done: Done<StoredTogether> | undefined;
+    return actAsServiceRole(db, async (tx) => {
       const one = await insertRows(tx, events);
-      return { stored: one.stored, rejected: rejections(one) };
-    })
-  );
+      done = { xid: one.xid, result: { stored: one.stored, rejected: rejections(one) } };
+      return done.result;
+    }).catch((error) => settleLostCommit(db, error, done));
+  });
 }
 
 /**

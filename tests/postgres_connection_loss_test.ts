@@ -107,3 +107,43 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name:
+    "a transaction failing with a protocol error on a live connection (a bind with too few parameters, 08P01) rejects with that error, not as unavailable, and rolls back and releases its connection",
+  ignore: skipWithoutPostgres15(missing),
+  fn: () =>
+    withDatabase(async ({ url, adminUrl }) => {
+      const db = openPostgres(url, { max: 1 });
+      const admin = openPostgres(adminUrl, { max: 1 });
+      try {
+        const error = await db.transaction(async (tx) => {
+          await tx.query("select pg_catalog.pg_advisory_xact_lock(4815162342)");
+          // postgres.js parses the statement, learns it takes three parameters, then binds
+          // the two it was given: the server answers 08P01 at ERROR level, socket open.
+          await tx.query("select $1::int + $2::int + $3::int as x", [1, 2]);
+        }).then(() => null, (error) => error);
+        assert.equal(error?.code, "08P01", `rejected with the server's error: ${error}`);
+        assert.equal(error.severity, "ERROR");
+        assert.equal(isUnavailable(error), false, "a bug, not an unavailable database");
+        await waitFor("the transaction rolled back and its lock released", async () => {
+          const [row] = await admin.query<{ aborted: number; free: boolean }>(
+            `select (select count(*)::int from pg_catalog.pg_stat_activity
+                      where datname = current_database()
+                        and state = 'idle in transaction (aborted)') as aborted,
+                    pg_catalog.pg_try_advisory_lock(4815162342) as free`,
+          );
+          if (row.free) await admin.query("select pg_catalog.pg_advisory_unlock(4815162342)");
+          return row.aborted === 0 && row.free;
+        });
+        assert.deepEqual(
+          await db.query("select 42 as x"),
+          [{ x: 42 }],
+          "the pool's only connection was released",
+        );
+      } finally {
+        await admin.close();
+        await db.close();
+      }
+    }),
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import LZString from "lz-string";
 import { createSharedSuiteApp, TEST_INGEST_KEY } from "../../tests/support/app.ts";
 import { captureClient, jsEvent } from "../../tests/support/posthog_capture.ts";
+import { CAPTURE_PATHS } from "./capture.ts";
 
 /** The second key the capture endpoints take (`BEACON_POSTHOG_PROJECT_KEY`). */
 const PROJECT_KEY = "phc_TeamsExistingProjectKey0123456789abcdef";
@@ -78,16 +79,21 @@ Deno.test("a missing or wrong project key is a 401 with Beacon's error and PostH
 });
 
 Deno.test("the configured PostHog project key is accepted by every capture endpoint, as api_key or token", async () => {
-  const a = { ...jsEvent("second_key", "anon-second-key"), api_key: PROJECT_KEY };
-  const b = jsEvent("second_key", "anon-second-key", { token: PROJECT_KEY });
-  for (const [path, body] of [["/e/", a], ["/i/v0/e/", { batch: [b] }]] as const) {
-    const res = await send(path, { body: JSON.stringify(body) });
-    assert.equal(res.status, 200, path);
+  const sent: string[] = [];
+  for (const path of CAPTURE_PATHS) {
+    // The key only as api_key (no token in the event) ...
+    const a = jsEvent("second_key", "anon-second-key", { token: undefined });
+    // ... and only as the event's token.
+    const b = jsEvent("second_key", "anon-second-key", { token: PROJECT_KEY });
+    for (const body of [{ api_key: PROJECT_KEY, batch: [a] }, b]) {
+      const res = await send(path, { body: JSON.stringify(body) });
+      assert.equal(res.status, 200, `${path} ${"api_key" in body ? "api_key" : "token"}`);
+    }
+    sent.push(a.uuid, b.uuid);
   }
-  assert.deepEqual((await rows("anonymous_id = 'anon-second-key'")).map((r) => r.id), [
-    a.uuid,
-    b.uuid,
-  ]);
+  const stored = (await rows("anonymous_id = 'anon-second-key'")).map((r) => r.id);
+  assert.deepEqual(stored.toSorted(), sent.toSorted());
+  assert.equal(sent.length, 2 * CAPTURE_PATHS.length);
 });
 
 Deno.test("the PostHog project key is not an ingest key: /api/v1/events refuses it", async () => {
