@@ -98,6 +98,10 @@ Deno.test({
       );
 
       assert.deepEqual(failures, [], "no write failed: they waited for the conversion");
+      const [{ horizon }] = await db.query<{ horizon: number }>(
+        "select private.event_id_horizon_days() as horizon",
+      );
+      assert.equal(horizon, 35, "a database with events keeps the 35-day horizon it was promised");
       assert.ok(acked.length > ackedBefore, "writes went on after the conversion");
       const [kind] = await db.query<{ kind: string }>(
         "select relkind::text as kind from pg_class where oid = 'public.events'::regclass",

@@ -40,3 +40,11 @@ revoke all on function private.event_id_horizon_days() from public, anon, authen
 -- of the ids: vacuumed after every prune, the freed heap and index space is reused by the
 -- next day's ids instead of the table growing.
 alter table private.event_ids set (autovacuum_vacuum_scale_factor = 0.05);
+
+-- A database that already holds events was promised 35 days: it keeps them (its own row in
+-- beacon.settings, which a superuser may lower), so an upgrade never forgets ids its clients
+-- may still resend. Only new installs start at one day.
+insert into beacon.settings (key, value)
+select 'event_id_horizon_days', '35'
+ where exists (select 1 from public.events)
+on conflict (key) do nothing;
