@@ -24,6 +24,10 @@
 --     running sum of the weights, and the two neighbours percentile_cont would interpolate
 --     between (0-based floor and ceil of f * (n - 1)) are interpolated as it does,
 --     lo + (f * (n - 1) - floor) * (hi - lo) in float8: the same value.
+--   * m grouped every source again, the rollups' rows too, which are one a key already:
+--     now only the raw events are grouped (they repeat keys by the thousand); the rollups
+--     and the grouped live days pass through, a key possibly repeated (a week of days),
+--     which every use of m (sums, distinct counts, the percentiles' weights) adds up.
 --
 -- Same signature, arguments, results, grants and comment.
 
@@ -287,8 +291,9 @@ begin
     zero_rows := zero_rows || format('(%s, %L::boolean)', k, m in ('total', 'unique', 'sum'));
   end loop;
 
-  -- Every source as (k, day or instant, breakdown value, person, weight, number).
-  sql := 'with src as (';
+  -- Every source as (k, day or instant, breakdown value, person, weight, number): the events
+  -- of the raw series one row each (raw), the rollups and the grouped live days (src).
+  sql := 'with raw as (';
   if cardinality(lateral_rows) > 0 then
     sql := sql || format(
       $q$select x.k, e.ts, e.bv, e.person_id, 1::float8 as w, x.num
@@ -308,6 +313,7 @@ begin
   else
     sql := sql || 'select null::integer as k, null::timestamp as ts, null::text as bv, null::text as person_id, null::float8 as w, null::numeric as num where false';
   end if;
+  sql := sql || '), src as (select null::integer as k, null::timestamp as ts, null::text as bv, null::text as person_id, null::float8 as w, null::numeric as num where false';
   if cardinality(live_rows) > 0 then
     sql := sql || format(
       $q$ union all
@@ -335,12 +341,17 @@ begin
   end if;
   sql := sql || format($q$),
     m as materialized (
-      -- One row per series, period, bucket, value, person (unique only) and number
-      -- (numeric math only), weighted by how many events it stands for.
+      -- Rows of series, period, bucket, value, person (unique only) and number (numeric
+      -- math only), weighted by how many events they stand for: the raw events grouped,
+      -- the rollups and live groups as they are (a key may repeat: every use of m adds up).
       select s.k, case when s.ts >= %1$L then 'current' else 'previous' end as p,
              date_trunc(%2$L, s.ts) as t, s.bv, s.person_id, s.num, sum(s.w) as w
-        from src s
+        from raw s
        group by 1, 2, 3, 4, 5, 6
+      union all
+      select s.k, case when s.ts >= %1$L then 'current' else 'previous' end,
+             date_trunc(%2$L, s.ts), s.bv, s.person_id, s.num, s.w
+        from src s
     ),
     tv as (
       select coalesce(m.bv, '(none)') as v,
