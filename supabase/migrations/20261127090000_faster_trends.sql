@@ -28,8 +28,10 @@
 --     now only the raw events are grouped (they repeat keys by the thousand); the rollups
 --     and the grouped live days pass through, a key possibly repeated (a week of days),
 --     which every use of m (sums, distinct counts, the percentiles' weights) adds up.
+--   * private.trend_number printed a JSON number to text and read it back as numeric, per
+--     event: it casts it (jsonb -> numeric), the same value and scale.
 --
--- Same signature, arguments, results, grants and comment.
+-- Same signatures, arguments, results, grants and comments.
 
 create or replace function analytics.trend(definition jsonb)
 returns table (
@@ -255,7 +257,8 @@ begin
       -- percentile_cont(f) over the weighted numbers, without repeating each w times: of the
       -- n numbers in order, the ones at (0-based) floor(f * (n - 1)) and ceil(f * (n - 1)),
       -- interpolated as percentile_cont does (lo + (f * (n - 1) - floor) * (hi - lo), in
-      -- float8), found by the running sum of the weights.
+      -- float8), found by the running sum of the weights (the first number whose running
+      -- sum passes the position; rows of equal numbers need not be merged for that).
       agg_parts := agg_parts || format(
         $q$select c.k, c.p, c.t, c.v, c.rk,
                   (case when ceil(c.r) > floor(c.r)
@@ -263,13 +266,11 @@ begin
                              + ((c.r - floor(c.r)) * (min(c.x) filter (where c.c > ceil(c.r))
                                                       - min(c.x) filter (where c.c > floor(c.r))))
                         else min(c.x) filter (where c.c > floor(c.r)) end)::numeric as value
-             from (select w.k, w.p, w.t, w.v, w.rk, w.x,
-                          %1$s::float8 * ((sum(w.w) over g) - 1) as r,
-                          sum(w.w) over (g order by w.x rows between unbounded preceding and current row) as c
-                     from (select m.k, m.p, m.t, %2$s as v, %3$s as rk, m.num::float8 as x, sum(m.w) as w
-                             from m %4$s where m.k = %5$s and m.num is not null
-                            group by 1, 2, 3, 4, 5, 6) as w
-                   window g as (partition by w.k, w.p, w.t, w.v, w.rk)) as c
+             from (select m.k, m.p, m.t, %2$s as v, %3$s as rk, m.num::float8 as x,
+                          %1$s::float8 * ((sum(m.w) over g) - 1) as r,
+                          sum(m.w) over (g order by m.num::float8 rows between unbounded preceding and current row) as c
+                     from m %4$s where m.k = %5$s and m.num is not null
+                   window g as (partition by m.k, m.p, m.t, %2$s, %3$s)) as c
             group by c.k, c.p, c.t, c.v, c.rk, c.r$q$,
         case m when 'median' then '0.5' else '0.9' end,
         case when v_breakdown is null then 'null::text' else '(coalesce(tv.v, ''(other)''))' end,
@@ -414,4 +415,18 @@ begin
   sql := sql || ') as r order by r.series = ''formula'', r.series, r.period = ''previous'', r.breakdown_rank, r.bucket_index';
   return query execute sql;
 end
+$$;
+
+-- private.trend_number: a JSON number is cast to numeric as it is (jsonb -> numeric), no
+-- longer printed to text and read back; the same value and scale. Strings as before.
+create or replace function private.trend_number(v jsonb)
+returns numeric
+language sql
+immutable
+as $$
+  select case jsonb_typeof(v)
+           when 'number' then v::numeric
+           when 'string' then case when (v #>> '{}') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]{1,3})?$'
+                                   then (v #>> '{}')::numeric end
+         end
 $$;
