@@ -11,6 +11,7 @@ import { startTestBeacon } from "./support/beacon.ts";
 import { launchChromium, missingChromium, skipWithoutChromium } from "./support/browser.ts";
 import { postHogJsBundle } from "./support/posthog_js.ts";
 import { createUser } from "./support/app.ts";
+import type { StoredRow } from "./support/posthog_capture.ts";
 
 const missing = await missingChromium();
 const KEY = "bk_posthog_js_key_0123456789";
@@ -74,15 +75,6 @@ interface SentEvent {
   timestamp: string;
   $set?: Record<string, unknown>;
   $set_once?: Record<string, unknown>;
-}
-
-interface StoredRow {
-  id: string;
-  event_type: string;
-  user_id: string | null;
-  anonymous_id: string | null;
-  payload: Record<string, unknown>;
-  ts: string;
 }
 
 Deno.test({
