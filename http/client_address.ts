@@ -166,7 +166,7 @@ export function clientAddress(c: Context, trusted: readonly string[], header?: s
  * @returns True for HTTPS.
  */
 export function isHttps(c: Context, trusted: readonly string[]): boolean {
-  if (new URL(c.req.url).protocol === "https:") return true;
+  if (c.req.url.startsWith("https:")) return true; // Request URLs are normalized: a lower-case scheme
   return isTrustedAddress(peerAddress(c), trusted) &&
     c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase() === "https";
 }

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { VNode } from "preact";
 import { islandScripts, renderWithIslands } from "../hydration/render.ts";
 import { islandAssets } from "../hydration/assets.ts";
+import { pageNonce } from "../http/security_headers.ts";
 
 /**
  * Renders `page` and answers with it; its inline scripts and styles carry the request's CSP
@@ -22,8 +23,8 @@ export function sendPage(
   page: VNode,
   status: 200 | 401 | 403 | 404 | 400 | 429 = 200,
 ): Response {
-  // The Content-Security-Policy's nonce for this response (http/security_headers.ts).
-  const nonce = c.get("secureHeadersNonce") as string | undefined;
+  // The Content-Security-Policy's nonce for this response.
+  const nonce = pageNonce(c);
   const { html, islands } = renderWithIslands(page, { nonce });
   const dir: string | undefined = c.get("deps")?.islandsDir;
   const scripts = islandScripts(
