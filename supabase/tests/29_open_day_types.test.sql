@@ -1,0 +1,61 @@
+-- Events per type of a day not closed (private.open_day_metrics, read by analytics.breakdown
+-- and analytics.timeseries): closed hours from the hourly rollup, every other hour from the
+-- events, in one range from the first hour not closed with the closed hours after it left out.
+begin;
+select plan(5);
+select tests.share_pgtap_tables();
+
+select set_config('test.sam', tests.create_user('sam@open-types.test', true)::text, true);
+select set_config('test.day', ((now() at time zone 'UTC')::date - 1)::text, true);
+select set_config('test.lo', (current_setting('test.day')::date::timestamp at time zone 'UTC')::text, true);
+delete from analytics.aggregated_days where day = current_setting('test.day')::date;
+
+-- 00:10 a view, 01:10 and 01:20 two clicks, 02:10 a view, 05:10 a view and a click.
+insert into public.events (event_type, anonymous_id, "timestamp")
+select v.t, 'anon-types', current_setting('test.lo')::timestamptz + v.at
+  from (values ('view', interval '10 minutes'), ('click', interval '1 hour 10 minutes'),
+               ('click', interval '1 hour 20 minutes'), ('view', interval '2 hours 10 minutes'),
+               ('view', interval '5 hours 10 minutes'), ('click', interval '5 hours 10 minutes')) as v (t, at);
+
+create function pg_temp.per_type() returns text language sql as $$
+  select string_agg(b.event_type || '=' || b.events, ' ' order by b.event_type)
+    from analytics.breakdown(current_setting('test.day')::date, current_setting('test.day')::date) b
+$$;
+grant execute on function pg_temp.per_type() to public;
+
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.per_type(), 'click=3 view=3', 'no hour closed: every hour read from the events');
+select tests.clear_authentication();
+
+-- 01:00 and 02:00 closed, 00:00 still open: the range starts at 00:00 and leaves them out.
+select private.close_hour(current_setting('test.lo')::timestamptz + interval '1 hour');
+select private.close_hour(current_setting('test.lo')::timestamptz + interval '2 hours');
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.per_type(), 'click=3 view=3', 'closed hours after an open one: still each event once');
+select tests.clear_authentication();
+update analytics.hourly_events set events = 10
+ where hour = current_setting('test.lo')::timestamptz + interval '1 hour' and event_type = 'click';
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.per_type(), 'click=11 view=3',
+  'a closed hour after an open one is counted from the rollup, not read again from the events');
+select tests.clear_authentication();
+
+-- 00:00 closed too: the events are read from 03:00 on.
+select private.close_hour(current_setting('test.lo')::timestamptz);
+update analytics.hourly_events set events = 7
+ where hour = current_setting('test.lo')::timestamptz and event_type = 'view';
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.per_type(), 'click=11 view=9', 'the closed hours before the first open one come from the rollup');
+select tests.clear_authentication();
+
+-- Every hour closed: nothing is read from the events.
+select private.close_hour(current_setting('test.lo')::timestamptz + g.i * interval '1 hour')
+  from generate_series(3, 23) as g (i);
+delete from public.events where "timestamp" >= current_setting('test.lo')::timestamptz + interval '5 hours'
+   and "timestamp" < current_setting('test.lo')::timestamptz + interval '6 hours';
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.per_type(), 'click=11 view=9', 'all 24 hours closed: the rollup alone (the events of 05:00 are gone)');
+select tests.clear_authentication();
+
+select * from finish();
+rollback;
