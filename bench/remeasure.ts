@@ -1,0 +1,116 @@
+/**
+ * `deno run -A bench/remeasure.ts SECTION...`: measures some sections of `deno task bench`
+ * again on their own, replaces them in bench/results.json (keeping the other sections of
+ * the full run), and writes BENCHMARKS.md again, which then says which sections were measured
+ * again, at which commit. For a change that touches one section, when the full run (an hour
+ * at 10 M events) does not fit.
+ *
+ * Sections: `groupCommit` (one event per request at 1, 8 and 64 clients, with and without
+ * group commit, as in the full run) and `liveHours` (today's live part at BENCH_EVENTS_MILLIONS
+ * million events, default 10, as in the full run).
+ *
+ * @module
+ */
+import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
+import { startBeacon } from "../app/start.ts";
+import { defineConfig } from "../config/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+import { actAsUser } from "../database/act_as.ts";
+import { benchGroupCommit } from "./group_commit.ts";
+import { benchLiveHours } from "./live.ts";
+import { generateEventChunk, generateUsers } from "./data.ts";
+import { saveResults } from "./report.ts";
+
+const SECTIONS = ["groupCommit", "liveHours"] as const;
+type Section = typeof SECTIONS[number];
+
+async function commitMeasured(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output()
+      .catch(() => null);
+    return out?.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  };
+  const head = await git("rev-parse", "--short=12", "HEAD");
+  if (!head) return "unknown";
+  const dirty = await git("status", "--porcelain", "--untracked-files=no");
+  return dirty ? `${head}-dirty` : head;
+}
+
+async function measure(section: Section): Promise<unknown> {
+  const { pg, db } = await startOwnMigratedPostgres15({
+    settings: {
+      fsync: "on",
+      shared_buffers: "2GB",
+      work_mem: "64MB",
+      maintenance_work_mem: "1GB",
+      max_wal_size: "8GB",
+      max_parallel_workers_per_gather: "2",
+    },
+  });
+  try {
+    if (section === "groupCommit") {
+      const beacon = await startBeacon(
+        defineConfig({
+          port: 0,
+          hostname: "127.0.0.1",
+          database: { kind: "postgres", url: pg.url },
+          seedDemoData: false,
+          nightly: "never",
+          ingestKey: "bk_bench_ingest_key_0123456789",
+        }),
+        { log: silentLogger, banner: () => {} },
+      );
+      try {
+        return await benchGroupCommit({
+          dbUrl: pg.url,
+          beaconUrl: beacon.url,
+          ingestKey: beacon.ingestKey,
+        });
+      } finally {
+        await beacon.shutdown();
+      }
+    }
+    const millions = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
+    await generateUsers(db, 100_000);
+    for (let chunk = 0; chunk < millions; chunk++) await generateEventChunk(db, chunk, 100_000);
+    await db.query("vacuum analyze");
+    await db.query("select analytics.run_daily_aggregation()");
+    await db.query("select analytics.run_hourly_rollup()");
+    const [{ id }] = await db.query<{ id: string }>(
+      `select beacon.create_user('bench-viewer-' || gen_random_uuid() || '@bench.test', 'bench-password', true)::text as id`,
+    );
+    return await benchLiveHours(
+      db,
+      (sql) => actAsUser(db, { sub: id }, (tx) => tx.query(sql)),
+      `${millions} M`,
+    );
+  } finally {
+    await db.close();
+    await pg.stop();
+  }
+}
+
+if (import.meta.main) {
+  const sections = Deno.args as Section[];
+  if (sections.length === 0 || sections.some((s) => !SECTIONS.includes(s))) {
+    console.error(`usage: deno run -A bench/remeasure.ts ${SECTIONS.join("|")}...`);
+    Deno.exit(2);
+  }
+  const resultsFile = new URL("./results.json", import.meta.url);
+  const results = JSON.parse(await Deno.readTextFile(resultsFile));
+  for (const section of sections) {
+    console.error(`[remeasure] ${section}`);
+    results[section] = await measure(section);
+  }
+  results.remeasured = [
+    ...(results.remeasured ?? []).filter((x: { sections: string[] }) =>
+      !x.sections.every((s) => sections.includes(s as Section))
+    ),
+    { sections, commit: await commitMeasured(), date: new Date().toISOString() },
+  ];
+  const reported = await saveResults(results, {
+    resultsFile,
+    reportFile: new URL("../BENCHMARKS.md", import.meta.url),
+  });
+  if (!reported) Deno.exitCode = 1;
+}
