@@ -8,7 +8,9 @@
  * load tools such as wrk do: Beacon and this process share the machine's cores, and
  * `fetch` spent about 120 µs of CPU per request here, taken from the server being measured.
  * Every answer is still read whole: its status must be 200 and its JSON must report no
- * rejected event, and `events` sums its `accepted`.
+ * rejected event, and `events` sums its `accepted`. A request that fails (the connection
+ * closed, an answer without content-length) counts as an error and the connection is opened
+ * again.
  *
  * Usage: deno run -A bench/load_generator.ts URL INGEST_KEY BODIES_FILE CONCURRENCY
  * where BODIES_FILE holds one JSON request body per line.
@@ -74,7 +76,11 @@ class Client {
   }
 
   close(): void {
-    this.#conn.close();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
   }
 }
 
@@ -113,15 +119,24 @@ if (import.meta.main) {
   const latencies: number[] = [];
   const deadline = Date.now() + 300_000;
   const started = performance.now();
-  await Promise.all(clients.map(async (client) => {
+  await Promise.all(clients.map(async (first, i) => {
+    let client = first;
     while (next < requests.length && Date.now() < deadline) {
       const request = requests[next++];
       const sent = performance.now();
-      const answer = await client.post(request);
-      latencies.push(performance.now() - sent);
-      const result = JSON.parse(answer.body);
-      if (answer.status !== 200 || result.rejected?.length !== 0) errors++;
-      events += result.accepted ?? 0;
+      try {
+        const answer = await client.post(request);
+        latencies.push(performance.now() - sent);
+        const result = JSON.parse(answer.body);
+        if (answer.status !== 200 || result.rejected?.length !== 0) errors++;
+        events += result.accepted ?? 0;
+      } catch (error) {
+        // Counted, told, and the connection opened again: the run goes on.
+        errors++;
+        console.error(`request failed: ${(error as Error).message}`);
+        client.close();
+        client = clients[i] = await Client.open(target.hostname, Number(target.port));
+      }
     }
   }));
   const seconds = (performance.now() - started) / 1000;

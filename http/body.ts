@@ -58,8 +58,17 @@ export async function readBodyBytes(request: Request, limits: BodyLimits): Promi
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
-  // As big as declared (a body cannot outgrow its content-length), else 16 KiB to start.
-  let buffer = new Uint8Array(Math.min(maxBytes, declared !== null ? Number(declared) : 16 * 1024));
+  // As big as declared (a body cannot outgrow its content-length) up to 64 KiB, else 16 KiB,
+  // to start: memory follows the bytes received, not what a client claims it will send.
+  const claimed = Number(declared);
+  let buffer = new Uint8Array(
+    Math.min(
+      maxBytes,
+      declared !== null && Number.isSafeInteger(claimed) && claimed >= 0
+        ? Math.min(claimed, 64 * 1024)
+        : 16 * 1024,
+    ),
+  );
   let size = 0;
   let timedOut = false;
   const deadline: Deadline = {

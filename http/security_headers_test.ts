@@ -21,6 +21,17 @@ Deno.test("pages carry a CSP with a fresh nonce, no framing, nosniff and a same-
   assert.equal(res.headers.get("x-content-type-options"), "nosniff");
   assert.equal(res.headers.get("referrer-policy"), "same-origin");
   assert.equal(res.headers.get("strict-transport-security"), null, "no HSTS over plain http");
+  for (
+    const [name, value] of [
+      ["cross-origin-opener-policy", "same-origin"],
+      ["cross-origin-resource-policy", "same-origin"],
+      ["origin-agent-cluster", "?1"],
+      ["x-dns-prefetch-control", "off"],
+      ["x-download-options", "noopen"],
+      ["x-permitted-cross-domain-policies", "none"],
+      ["x-xss-protection", "0"],
+    ]
+  ) assert.equal(res.headers.get(name), value, name);
   const nonce = nonceOf(res);
   const html = await res.text();
   const tags = html.match(/<(script|style)\b[^>]*>/g) ?? [];
@@ -55,7 +66,10 @@ Deno.test("the JSON API and error answers are nosniff and unframeable too", asyn
     await res.body?.cancel();
     assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
     assert.equal(res.headers.get("x-frame-options"), "DENY", path);
-    assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/, path);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /frame-ancestors 'none'/, path);
+    assert.match(csp, /script-src 'self'/, `${path}: nothing inline runs`);
+    assert.doesNotMatch(csp, /nonce-/, `${path}: a nonce only for pages`);
   }
 });
 
