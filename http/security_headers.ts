@@ -8,8 +8,7 @@
  * one when a page asks (`routes/_page.ts`), and the policy then lets the page's inline
  * scripts and styles carrying it run. Any other answer (JSON, bundles, errors) gets the same
  * policy without a nonce: nothing inline runs. (`hono/secure-headers` made a nonce and
- * rebuilt the policy for every answer, ingestion's included: a fifth of the server's time
- * per single-event request.)
+ * rebuilt the policy for every answer, ingestion's included.)
  *
  * @module
  */
