@@ -37,7 +37,8 @@ select ok(tests.rls_enabled('analytics'), 'row level security is on for every an
 select ok((select p.prosecdef from pg_proc p where p.oid = 'private.close_hour(timestamptz)'::regprocedure),
   'close_hour writes as the rollup''s owner (security definer)');
 select is((select p.proconfig from pg_proc p where p.oid = 'private.open_day_metrics(date,text)'::regprocedure),
-  array['search_path=""', 'jit=off'], 'the read helper has an empty search_path');
+  array['search_path=""', 'jit=off', 'max_parallel_workers_per_gather=0'],
+  'the read helper has an empty search_path (and no jit, no parallel workers)');
 select ok(not (select p.prosecdef from pg_proc p where p.oid = 'private.open_day_metrics(date,text)'::regprocedure),
   'and runs as the caller, so row-level security decides what it counts');
 

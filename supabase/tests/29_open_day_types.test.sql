@@ -2,7 +2,7 @@
 -- and analytics.timeseries): closed hours from the hourly rollup, every other hour from the
 -- events (one scan per hour not closed), each event counted once whichever hours are closed.
 begin;
-select plan(5);
+select plan(6);
 select tests.share_pgtap_tables();
 
 select set_config('test.sam', tests.create_user('sam@open-types.test', true)::text, true);
@@ -64,6 +64,13 @@ delete from public.events where "timestamp" >= current_setting('test.lo')::times
 select tests.authenticate_as(current_setting('test.sam')::uuid);
 select is(pg_temp.per_type(), 'click=11 view=9', 'all 24 hours closed: the rollup alone (the events of 05:00 are gone)');
 select tests.clear_authentication();
+
+-- The live part's reads are small: no parallel workers (20261127120000_open_day_serial.sql).
+select ok((select bool_and('max_parallel_workers_per_gather=0' = any (p.proconfig))
+             from pg_proc p
+            where p.oid in ('private.open_day_metrics(date, text)'::regprocedure,
+                            'private.open_day_value(date, text, text)'::regprocedure)),
+  'the live part runs without parallel workers, whoever calls it');
 
 select * from finish();
 rollback;
