@@ -12,55 +12,22 @@
  * @module
  */
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
 import { benchGroupCommit } from "./group_commit.ts";
 import { benchLiveHours } from "./live.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
 import { saveResults } from "./report.ts";
 import { preparePartitions } from "./size.ts";
+import { BENCH_POSTGRES_SETTINGS, commitMeasured, startBenchBeacon } from "./harness.ts";
 
 const SECTIONS = ["groupCommit", "liveHours"] as const;
 type Section = typeof SECTIONS[number];
 
-async function commitMeasured(): Promise<string> {
-  const git = async (...args: string[]) => {
-    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output()
-      .catch(() => null);
-    return out?.success ? new TextDecoder().decode(out.stdout).trim() : null;
-  };
-  const head = await git("rev-parse", "--short=12", "HEAD");
-  if (!head) return "unknown";
-  const dirty = await git("status", "--porcelain", "--untracked-files=no");
-  return dirty ? `${head}-dirty` : head;
-}
-
 async function measure(section: Section): Promise<unknown> {
-  const { pg, db } = await startOwnMigratedPostgres15({
-    settings: {
-      fsync: "on",
-      shared_buffers: "2GB",
-      work_mem: "64MB",
-      maintenance_work_mem: "1GB",
-      max_wal_size: "8GB",
-      max_parallel_workers_per_gather: "2",
-    },
-  });
+  const { pg, db } = await startOwnMigratedPostgres15({ settings: { ...BENCH_POSTGRES_SETTINGS } });
   try {
     if (section === "groupCommit") {
-      const beacon = await startBeacon(
-        defineConfig({
-          port: 0,
-          hostname: "127.0.0.1",
-          database: { kind: "postgres", url: pg.url },
-          seedDemoData: false,
-          nightly: "never",
-          ingestKey: "bk_bench_ingest_key_0123456789",
-        }),
-        { log: silentLogger, banner: () => {} },
-      );
+      const beacon = await startBenchBeacon({ kind: "postgres", url: pg.url });
       try {
         return await benchGroupCommit({
           dbUrl: pg.url,

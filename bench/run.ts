@@ -12,9 +12,6 @@ import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import { openMigratedPglite } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
-import { startBeacon } from "../app/start.ts";
-import { type DatabaseConfig, defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
 import { buildIslands } from "../hydration/build.ts";
 import {
@@ -36,6 +33,7 @@ import { benchLiveHours } from "./live.ts";
 import { benchEventSize, preparePartitions } from "./size.ts";
 import { benchGroupCommit } from "./group_commit.ts";
 import { benchPostHogBatches } from "./posthog.ts";
+import { BENCH_POSTGRES_SETTINGS, commitMeasured, startBenchBeacon } from "./harness.ts";
 
 const USERS = 100_000;
 const LARGE_MILLIONS = Number(Deno.env.get("BENCH_EVENTS_MILLIONS") ?? 10);
@@ -196,22 +194,6 @@ async function freshRollup(db: Database): Promise<number> {
   return await time(() => db.query("select analytics.run_daily_aggregation()"));
 }
 
-/** A quiet Beacon for the benchmarks, without its own nightly job. */
-function startBenchBeacon(database: DatabaseConfig, islandsDir?: string) {
-  return startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database,
-      seedDemoData: false,
-      nightly: "never",
-      ingestKey: "bk_bench_ingest_key_0123456789",
-      islandsDir,
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
-}
-
 function fmt(n: number, digits = 1): string {
   return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(digits);
 }
@@ -234,19 +216,6 @@ async function machine(db: Database): Promise<Record<string, string>> {
   };
 }
 
-/** The commit the figures are measured at (`-dirty` when the tree has uncommitted changes). */
-async function commitMeasured(): Promise<string> {
-  const git = async (...args: string[]) => {
-    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output()
-      .catch(() => null);
-    return out?.success ? new TextDecoder().decode(out.stdout).trim() : null;
-  };
-  const head = await git("rev-parse", "--short=12", "HEAD");
-  if (!head) return "unknown";
-  const dirty = await git("status", "--porcelain", "--untracked-files=no");
-  return dirty ? `${head}-dirty` : head;
-}
-
 if (import.meta.main) {
   const started = performance.now();
   const results: Record<string, unknown> = {};
@@ -259,16 +228,7 @@ if (import.meta.main) {
       JSON.stringify(results, null, 2) + "\n",
     );
   };
-  const { pg, db } = await startOwnMigratedPostgres15({
-    settings: {
-      fsync: "on",
-      shared_buffers: "2GB",
-      work_mem: "64MB",
-      maintenance_work_mem: "1GB",
-      max_wal_size: "8GB",
-      max_parallel_workers_per_gather: "2",
-    },
-  });
+  const { pg, db } = await startOwnMigratedPostgres15({ settings: { ...BENCH_POSTGRES_SETTINGS } });
   try {
     const info = await machine(db);
     results.machine = info;

@@ -16,9 +16,6 @@
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
-import { startBeacon } from "../app/start.ts";
-import { defineConfig } from "../config/mod.ts";
-import { silentLogger } from "../log/mod.ts";
 import { generateDay, generateUsers } from "./data.ts";
 import { httpRate, median } from "./ingest.ts";
 import { eventExtras, measureEventBytes } from "./size.ts";
@@ -37,6 +34,7 @@ import {
   type WindowTarget,
 } from "./scale_load.ts";
 import { type ScaleResults, writeScaleSection } from "./scale_report.ts";
+import { BENCH_POSTGRES_SETTINGS, startBenchBeacon } from "./harness.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const TARGET = Math.round(env("BENCH_SCALE_MILLIONS", 100) * 1e6);
@@ -85,27 +83,8 @@ if (import.meta.main) {
     console.error(`[bench:scale ${Math.round(elapsed() / 1000)}s] ${line}`);
     Deno.writeTextFileSync(resultsFile, JSON.stringify(results, null, 2) + "\n");
   };
-  const { pg, db } = await startOwnMigratedPostgres15({
-    settings: {
-      fsync: "on",
-      shared_buffers: "2GB",
-      work_mem: "64MB",
-      maintenance_work_mem: "1GB",
-      max_wal_size: "8GB",
-      max_parallel_workers_per_gather: "2",
-    },
-  });
-  const beacon = await startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database: { kind: "postgres", url: pg.url },
-      seedDemoData: false,
-      nightly: "never",
-      ingestKey: "bk_bench_ingest_key_0123456789",
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
+  const { pg, db } = await startOwnMigratedPostgres15({ settings: { ...BENCH_POSTGRES_SETTINGS } });
+  const beacon = await startBenchBeacon({ kind: "postgres", url: pg.url });
   try {
     const span = loadSpan();
     results.machine = await machine(db);
