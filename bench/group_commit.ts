@@ -151,21 +151,9 @@ export async function benchGroupCommit(
 if (import.meta.main) {
   // A standalone run at a small size: `deno run -A bench/group_commit.ts`.
   const { startOwnMigratedPostgres15 } = await import("../tests/support/database.ts");
-  const { startBeacon } = await import("../app/start.ts");
-  const { defineConfig } = await import("../config/mod.ts");
-  const { silentLogger } = await import("../log/mod.ts");
+  const { startBenchBeacon } = await import("./harness.ts");
   const { pg, db } = await startOwnMigratedPostgres15({ settings: { fsync: "on" } });
-  const beacon = await startBeacon(
-    defineConfig({
-      port: 0,
-      hostname: "127.0.0.1",
-      database: { kind: "postgres", url: pg.url },
-      seedDemoData: false,
-      nightly: "never",
-      ingestKey: "bk_bench_ingest_key_0123456789",
-    }),
-    { log: silentLogger, banner: () => {} },
-  );
+  const beacon = await startBenchBeacon({ kind: "postgres", url: pg.url });
   try {
     const scale = Number(Deno.env.get("BENCH_SCALE") ?? 0.25);
     const rows = await benchGroupCommit(
