@@ -6,6 +6,7 @@
  * @module
  */
 import postgres from "postgres";
+import { uuidV7 } from "../ingest/uuid.ts";
 
 /** One measured configuration. */
 export interface IngestResult {
@@ -25,17 +26,32 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Request-shaped events for the ingestion benchmarks. */
-export function makeEvents(n: number) {
+/**
+ * Request-shaped events for the ingestion benchmarks, with ids as current SDKs (posthog-js)
+ * make them: UUID version 7 of the instant the event happened.
+ *
+ * @param n How many.
+ * @param at The instant of event `i` (milliseconds), by default one second apart back from
+ *   now, over at most a day.
+ */
+export function makeEvents(
+  n: number,
+  at: (i: number) => number = (() => {
+    const now = Date.now();
+    return (i: number) => now - (i % 86_400) * 1000;
+  })(),
+) {
   const types = ["page_view", "feature_used", "button_click", "goal_submitted"];
-  const now = Date.now();
-  return Array.from({ length: n }, (_, i) => ({
-    event: types[i % types.length],
-    uuid: crypto.randomUUID(),
-    anonymous_id: `visitor-${i % 5000}`,
-    timestamp: new Date(now - (i % 86_400) * 1000).toISOString(),
-    properties: { path: `/page/${i % 50}`, referrer: "https://example.com/", n: i },
-  }));
+  return Array.from({ length: n }, (_, i) => {
+    const ms = Math.floor(at(i));
+    return {
+      event: types[i % types.length],
+      uuid: uuidV7(ms),
+      anonymous_id: `visitor-${i % 5000}`,
+      timestamp: new Date(ms).toISOString(),
+      properties: { path: `/page/${i % 50}`, referrer: "https://example.com/", n: i },
+    };
+  });
 }
 
 /** COPY's rate for the same rows into `public.events`, emptied before and after (rows/s). */

@@ -21,20 +21,62 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** The steps of private.close_day and analytics.aggregate_day, each timed alone. */
+const DAY = `$1::date::timestamp at time zone 'UTC'`;
+const NEXT = `($1::date + 1)::timestamp at time zone 'UTC'`;
+const PAIRS =
+  `(select array_agg(t.event_type order by t.event_type, t.property) from analytics.tracked_properties t),
+   (select array_agg(t.property order by t.event_type, t.property) from analytics.tracked_properties t)`;
+
+/**
+ * The steps of analytics.aggregate_day (private.close_day, then private.refresh_windows), as
+ * migration 20261127110000_close_day_one_scan.sql writes them, each timed alone.
+ */
 const STEPS: Array<[string, string]> = [
+  ["group_day_events", `select private.group_day_events(${DAY}, ${NEXT}, ${PAIRS})`],
   [
     "user_activity",
     `insert into analytics.user_activity (day, user_id, events)
-     select $1::date, e.user_id, count(*) from public.events e
-      where e."timestamp" >= $1::date::timestamp at time zone 'UTC'
-        and e."timestamp" < ($1::date + 1)::timestamp at time zone 'UTC' and e.user_id is not null
-      group by e.user_id`,
+     select $1::date, g.user_id, sum(g.events) from beacon_day_groups g
+      where g.user_id is not null group by g.user_id order by g.user_id`,
   ],
   ["apply_person_links", "select private.apply_person_links()"],
-  ["close_person_bits", "select private.close_person_bits($1::date)"],
-  ["close_tracked_properties", "select private.close_tracked_properties($1::date)"],
-  ["compute_day", "select count(*) from private.compute_day($1::date, null, false)"],
+  [
+    "day_persons",
+    `create temporary table if not exists beacon_day_persons (event_type text, person_id text collate "C") on commit drop;
+     create temporary table if not exists beacon_day_ids (person_id text collate "C", id integer) on commit drop;
+     truncate beacon_day_persons;
+     insert into beacon_day_persons
+     select distinct x.event_type, x.person_id
+       from (select g.event_type, coalesce(g.user_id::text, l.user_id::text, g.anonymous_id) collate "C" as person_id
+               from beacon_day_groups g
+               left join analytics.person_links l on g.user_id is null and l.anonymous_id = g.anonymous_id) as x;
+     analyze beacon_day_persons`,
+  ],
+  ["store_person_bits", "select private.store_person_bits($1::date, true)"],
+  [
+    "tracked_properties",
+    `delete from analytics.property_actor_days p where p.day = $1::date;
+     delete from analytics.property_days p where p.day = $1::date;
+     insert into analytics.property_actor_days (event_type, property, day, value, anonymous, actor, events)
+     select g.event_type, tp.property, $1::date, g.vals[tp.i::integer], g.user_id is null,
+            coalesce(g.user_id::text, g.anonymous_id), sum(g.events)
+       from beacon_day_groups g
+       join unnest(${PAIRS}) with ordinality as tp (event_type, property, i) on tp.event_type = g.event_type
+      group by 1, 2, 3, 4, 5, 6;
+     insert into analytics.property_days (event_type, property, day, value, events)
+     select g.event_type, tp.property, $1::date, g.vals[tp.i::integer], sum(g.events)
+       from beacon_day_groups g
+       join unnest(${PAIRS}) with ordinality as tp (event_type, property, i) on tp.event_type = g.event_type
+      group by 1, 2, 3, 4`,
+  ],
+  [
+    "metrics",
+    `select count(*) from (
+       select g.event_type, sum(g.events) from beacon_day_groups g group by g.event_type
+       union all select 'active', count(distinct g.user_id) from beacon_day_groups g
+       union all select f.metric, f.value from private.day_paying_subscriptions($1::date) f
+       union all select f.metric, f.value from private.day_subscription_changes($1::date) f) as m`,
+  ],
   ["refresh_windows", "select private.refresh_windows($1::date, $1::date + 29)"],
 ];
 
@@ -90,7 +132,10 @@ if (import.meta.main) {
     await db.transaction(async (tx) => {
       await tx.query("delete from analytics.user_activity where day = $1::date", [heavyDay]);
       for (const [name, sql] of STEPS) {
-        steps[name] = Math.round(await time(() => tx.query(sql, [heavyDay])));
+        const run = sql.includes(";")
+          ? () => tx.exec(sql.replaceAll("$1::date", `'${heavyDay}'::date`))
+          : () => tx.query(sql, [heavyDay]);
+        steps[name] = Math.round(await time(run));
       }
       throw new RollBack();
     }).catch((e) => {

@@ -101,21 +101,21 @@ export async function createLegacyTable(db: Queryable): Promise<void> {
   await db.exec(`drop schema if exists bench_legacy cascade; ${LEGACY_EVENTS}`);
 }
 
+let windowsMade = 0;
+
 /**
- * Request-shaped events (bench/ingest.ts's `makeEvents`) spread over the 30 days before today
- * (UTC), into the hot partitions: if every window sent events of the last hours, today would
- * end the run with millions of live events, and the dashboard's live part of today (not the
- * rollups) would be what the query timings measure.
+ * Request-shaped events (bench/ingest.ts's `makeEvents`, UUID version 7 ids) of one of the 30
+ * days before today (UTC), the next day at each call, spread over that day in time order, as
+ * an app's events arrive: if every window sent events of the last hours, today would end the
+ * run with millions of live events, and the dashboard's live part of today (not the rollups)
+ * would be what the query timings measure.
  *
  * @param n How many.
  */
 export function windowEvents(n: number): ReturnType<typeof makeEvents> {
-  const today = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime();
-  return makeEvents(n).map((e, i) => ({
-    ...e,
-    timestamp: new Date(today - 1000 - ((i * 7919 + Date.now()) % (30 * 86_400)) * 1000)
-      .toISOString(),
-  }));
+  const today = Date.parse(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
+  const dayStart = today - (1 + (windowsMade++ % 30)) * 86_400_000;
+  return makeEvents(n, (i) => dayStart + (i * 86_400_000) / n);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type Sender,
 } from "./event.ts";
 import { LossyNumber } from "./json.ts";
+import { uuidV7 } from "./uuid.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -178,7 +179,7 @@ export function checkOne(
   }
   let id: string;
   if (raw.uuid === undefined || raw.uuid === null) {
-    id = crypto.randomUUID();
+    id = uuidV7(Math.floor(now));
   } else if (typeof raw.uuid !== "string" || !UUID.test(raw.uuid)) {
     return reject(
       "uuid",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { checkEvents } from "./check.ts";
 import { MAX_PROPERTIES_DEPTH, RequestError } from "./event.ts";
 import { parseBody } from "./json.ts";
+import { uuidV7Time } from "./uuid.ts";
 
 const limits = { maxBatchEvents: 3, maxPropertiesBytes: 64 };
 const anonymous = { kind: "anonymous" } as const;
@@ -148,7 +149,7 @@ Deno.test("a signed-in sender's events belong to them, whatever the body says", 
   assert.equal(events[0].anonymousId, null);
 });
 
-Deno.test("a given uuid becomes the event id; without one a new id is made", () => {
+Deno.test("a given uuid becomes the event id; without one a time-ordered id (v7) of now is made", () => {
   const { events } = checkEvents(
     {
       batch: [{
@@ -162,7 +163,7 @@ Deno.test("a given uuid becomes the event id; without one a new id is made", () 
     now,
   );
   assert.equal(events[0].id, "0b6a1f9e-3c1d-4e7a-9a57-2f1f5b2d8c11");
-  assert.match(events[1].id, /^[0-9a-f-]{36}$/);
+  assert.equal(uuidV7Time(events[1].id), now);
 });
 
 Deno.test("problems with the whole request throw with a status", () => {
