@@ -1,6 +1,7 @@
 /**
  * The nightly raw-event maintenance at scale: forgetting old ids reads the idempotency
- * horizon once per run, not once per id kept (with millions of ids it took hours).
+ * horizon once per run, not once per id kept (with millions of ids it took hours), and
+ * reads the id table once when one batch forgets them all (it read it again to find none).
  */
 import assert from "node:assert/strict";
 import { openPostgres } from "../database/postgres.ts";
@@ -28,19 +29,35 @@ Deno.test({
         const [{ done }] = await tx.query<{ done: { ids_pruned: number } }>(
           "select beacon.maintain_raw_events() as done",
         );
-        const [{ calls }] = await tx.query<{ calls: number }>(
+        const [{ calls, scans }] = await tx.query<{ calls: number; scans: number }>(
           `select coalesce(pg_stat_get_xact_function_calls(
-                    'private.event_id_horizon_days()'::regprocedure), 0)::int as calls`,
+                    'private.event_id_horizon_days()'::regprocedure), 0)::int as calls,
+                  pg_stat_get_xact_numscans('private.event_ids'::regclass)::int as scans`,
         );
-        return [{ pruned: done.ids_pruned, calls }];
+        return [{ pruned: done.ids_pruned, calls, scans }];
       });
       assert.equal(counted.pruned, 3000);
+      assert.equal(counted.scans, 1, "one batch, not full: the ids are read once");
       assert.ok(counted.calls >= 1, "the horizon was read");
       assert.ok(counted.calls <= 3, `the horizon was read ${counted.calls} times`);
       const [{ left }] = await db.query<{ left: number }>(
         "select count(*)::int as left from private.event_ids",
       );
       assert.equal(left, 3000);
+
+      // More than one batch (50 000 each): every old id goes, the new ones stay.
+      await db.query(
+        `insert into private.event_ids (id, received_at)
+         select gen_random_uuid(), now() - interval '3 days' from generate_series(1, 120000)`,
+      );
+      const [{ done }] = await db.query<{ done: { ids_pruned: number } }>(
+        "select beacon.maintain_raw_events() as done",
+      );
+      assert.equal(done.ids_pruned, 120000);
+      const [{ after }] = await db.query<{ after: number }>(
+        "select count(*)::int as after from private.event_ids",
+      );
+      assert.equal(after, 3000);
     } finally {
       await admin.close();
       await db.close();
