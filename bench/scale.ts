@@ -34,7 +34,7 @@ import {
   type WindowTarget,
 } from "./scale_load.ts";
 import { type ScaleResults, writeScaleSection } from "./scale_report.ts";
-import { BENCH_POSTGRES_SETTINGS, startBenchBeacon } from "./harness.ts";
+import { BENCH_POSTGRES_SETTINGS, commitMeasured, startBenchBeacon } from "./harness.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const TARGET = Math.round(env("BENCH_SCALE_MILLIONS", 100) * 1e6);
@@ -88,6 +88,7 @@ if (import.meta.main) {
   try {
     const span = loadSpan();
     results.machine = await machine(db);
+    results.commit = await commitMeasured();
     results.settings = {
       targetEvents: TARGET,
       budgetMinutes: BUDGET_MS / 60_000,
