@@ -31,14 +31,14 @@ export function median(values: number[]): number {
  * make them: UUID version 7 of the instant the event happened.
  *
  * @param n How many.
- * @param at The instant of event `i` (milliseconds), by default one second apart back from
- *   now, over at most a day.
+ * @param at The instant of event `i` (milliseconds), by default one second apart up to now,
+ *   in time order, over at most a day.
  */
 export function makeEvents(
   n: number,
   at: (i: number) => number = (() => {
     const now = Date.now();
-    return (i: number) => now - (i % 86_400) * 1000;
+    return (i: number) => now - ((n - 1 - i) % 86_400) * 1000;
   })(),
 ) {
   const types = ["page_view", "feature_used", "button_click", "goal_submitted"];

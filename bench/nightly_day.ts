@@ -2,9 +2,11 @@
  * `deno run -A bench/nightly_day.ts`: the nightly job's per-day cost, on its own PostgreSQL 15,
  * without the rest of `deno task bench`. Loads BENCH_EVENTS_MILLIONS (default 1) million
  * events over 90 days, times the full backfill, tracks page_view.path as bench/trends.ts
- * does, then, as bench/run.ts's nightly section, times analytics.aggregate_day on a day of
- * 100 k and a day of 1 M events (median of 3), and each step of closing the heavy day (in
- * a transaction rolled back), and prints JSON.
+ * does, then times analytics.aggregate_day on a day given 100 k more events and a day given
+ * 1 M more (median of 3; both inside the loaded days, so that the 7- and 30-day windows of
+ * the closed days after them are recomputed too, unlike bench/run.ts's nightly section whose
+ * days lie before the data), and each step of closing the heavy day (in a transaction rolled
+ * back), and prints JSON.
  *
  * @module
  */
@@ -29,7 +31,7 @@ const PAIRS =
 
 /**
  * The steps of analytics.aggregate_day (private.close_day, then private.refresh_windows), as
- * migration 20261127110000_close_day_one_scan.sql writes them, each timed alone.
+ * migration 20261127140000_close_day_faster.sql writes them, each timed alone.
  */
 const STEPS: Array<[string, string]> = [
   ["group_day_events", `select private.group_day_events(${DAY}, ${NEXT}, ${PAIRS})`],
@@ -46,13 +48,22 @@ const STEPS: Array<[string, string]> = [
      create temporary table if not exists beacon_day_ids (person_id text collate "C", id integer) on commit drop;
      truncate beacon_day_persons;
      insert into beacon_day_persons
-     select distinct x.event_type, x.person_id
-       from (select g.event_type, coalesce(g.user_id::text, l.user_id::text, g.anonymous_id) collate "C" as person_id
-               from beacon_day_groups g
-               left join analytics.person_links l on g.user_id is null and l.anonymous_id = g.anonymous_id) as x;
+     select g.event_type, coalesce(g.user_id::text, l.user_id::text, g.anonymous_id) collate "C"
+       from beacon_day_groups g
+       left join analytics.person_links l on g.user_id is null and l.anonymous_id = g.anonymous_id;
      analyze beacon_day_persons`,
   ],
   ["store_person_bits", "select private.store_person_bits($1::date, true)"],
+  [
+    "user_day_bits",
+    `delete from private.user_day_bits b where b.day = $1::date;
+     insert into private.user_day_bits (day, page, bits)
+     select $1::date, i.id / 32768, private.page_bits(array_agg(i.id % 32768))
+       from analytics.user_activity ua
+       join beacon_day_ids i on i.person_id = ua.user_id::text collate "C"
+      where ua.day = $1::date
+      group by i.id / 32768`,
+  ],
   [
     "tracked_properties",
     `delete from analytics.property_actor_days p where p.day = $1::date;
@@ -73,7 +84,6 @@ const STEPS: Array<[string, string]> = [
     "metrics",
     `select count(*) from (
        select g.event_type, sum(g.events) from beacon_day_groups g group by g.event_type
-       union all select 'active', count(distinct g.user_id) from beacon_day_groups g
        union all select f.metric, f.value from private.day_paying_subscriptions($1::date) f
        union all select f.metric, f.value from private.day_subscription_changes($1::date) f) as m`,
   ],
@@ -102,8 +112,10 @@ if (import.meta.main) {
       "truncate analytics.daily_metrics, analytics.user_activity, analytics.aggregated_days, analytics.aggregation_runs",
     );
     out.backfillMs = await time(() => db.query("select analytics.run_daily_aggregation()"));
-    const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);
-    const lighterDay = new Date(Date.now() - 150 * 86_400_000).toISOString().slice(0, 10);
+    // Inside the loaded 90 days, with closed days after them: their 7- and 30-day windows
+    // (private.refresh_windows) are recomputed, as for a late event in the data.
+    const heavyDay = new Date(Date.now() - 60 * 86_400_000).toISOString().slice(0, 10);
+    const lighterDay = new Date(Date.now() - 70 * 86_400_000).toISOString().slice(0, 10);
     await generateDay(db, lighterDay, 100_000, USERS);
     await generateDay(db, heavyDay, CHUNK, USERS);
     await db.query("analyze public.events");

@@ -104,17 +104,27 @@ export async function createLegacyTable(db: Queryable): Promise<void> {
 let windowsMade = 0;
 
 /**
- * Request-shaped events (bench/ingest.ts's `makeEvents`, UUID version 7 ids) of one of the 30
- * days before today (UTC), the next day at each call, spread over that day in time order, as
- * an app's events arrive: if every window sent events of the last hours, today would end the
- * run with millions of live events, and the dashboard's live part of today (not the rollups)
- * would be what the query timings measure.
+ * The day the next sampled window sends its events for: one of the 30 days before today
+ * (UTC), the next one at each call.
+ *
+ * @returns Its first instant (milliseconds).
+ */
+export function nextWindowDay(): number {
+  const today = Date.parse(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
+  return today - (1 + (windowsMade++ % 30)) * 86_400_000;
+}
+
+/**
+ * Request-shaped events (bench/ingest.ts's `makeEvents`, UUID version 7 ids) of one day,
+ * spread over it in time order, as an app's events arrive. The windows use the 30 days
+ * before today: if every window sent events of the last hours, today would end the run with
+ * millions of live events, and the dashboard's live part of today (not the rollups) would
+ * be what the query timings measure.
  *
  * @param n How many.
+ * @param dayStart The day's first instant (milliseconds), by default {@linkcode nextWindowDay}.
  */
-export function windowEvents(n: number): ReturnType<typeof makeEvents> {
-  const today = Date.parse(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
-  const dayStart = today - (1 + (windowsMade++ % 30)) * 86_400_000;
+export function windowEvents(n: number, dayStart = nextWindowDay()): ReturnType<typeof makeEvents> {
   return makeEvents(n, (i) => dayStart + (i * 86_400_000) / n);
 }
 
@@ -127,16 +137,18 @@ export function windowEvents(n: number): ReturnType<typeof makeEvents> {
  * @param table The table.
  * @param n Events.
  * @param batch Events per statement.
+ * @param dayStart The day of the events (as {@linkcode windowEvents}), by default the next one.
  */
 export async function sqlBatchRate(
   dbUrl: string,
   table: string,
   n: number,
   batch = 500,
+  dayStart?: number,
 ): Promise<number> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
-    const events = windowEvents(n);
+    const events = windowEvents(n, dayStart);
     const bodies: string[] = [];
     for (let i = 0; i < n; i += batch) {
       bodies.push(JSON.stringify(
@@ -203,10 +215,12 @@ export async function sampleWindow(
   const current: number[] = [];
   const legacy: number[] = [];
   for (let run = 0; run < t.runs; run++) {
-    http.push(await httpRate(t.beaconUrl, t.ingestKey, windowEvents(t.events), 500));
-    current.push(await sqlBatchRate(t.dbUrl, "public.events", t.events));
+    // One day per run, the same for HTTP and both statements (each with its own ids).
+    const day = nextWindowDay();
+    http.push(await httpRate(t.beaconUrl, t.ingestKey, windowEvents(t.events, day), 500));
+    current.push(await sqlBatchRate(t.dbUrl, "public.events", t.events, 500, day));
     if (legacyEvents !== undefined) {
-      legacy.push(await sqlBatchRate(t.dbUrl, LEGACY_TABLE, t.events));
+      legacy.push(await sqlBatchRate(t.dbUrl, LEGACY_TABLE, t.events, 500, day));
     }
   }
   return {

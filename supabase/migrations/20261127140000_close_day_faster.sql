@@ -37,7 +37,7 @@ create table private.user_day_bits (
   primary key (day, page)
 );
 comment on table private.user_day_bits is
-  'Beacon: the signed-in users of each closed UTC day (analytics.user_activity), as pages of 32768 bits over their person numbers (analytics.person_ids, person_id = the user id as text). Written by private.close_day; read by private.refresh_windows for the 7- and 30-day, weekly and monthly active users.';
+  'Beacon: the signed-in users of each closed UTC day (analytics.user_activity), as pages of 32768 bits over their person numbers (analytics.person_ids, person_id = the user id as text). Written by private.close_day with the day''s user_activity rows (change those only by closing the day again: analytics.aggregate_day); read by private.refresh_windows for the 7- and 30-day, weekly and monthly active users.';
 revoke all on table private.user_day_bits from public, anon, authenticated, service_role, analyst;
 alter table private.user_day_bits enable row level security;
 

@@ -14,7 +14,7 @@ select 'page_view', current_setting('test.erin')::uuid,
        (current_setting('test.today')::date - d)::timestamp at time zone 'UTC' + interval '12 hours'
   from unnest(array[1, 1, 3, 10]) as d;
 insert into public.events (event_type, anonymous_id, "timestamp")
-values ('page_view', 'v1', now() - interval '1 minute');
+values ('page_view', 'v1', current_setting('test.today')::date::timestamp at time zone 'UTC' + interval '1 minute'); -- today, whatever the hour
 
 select is(analytics.run_daily_aggregation(), 10, 'the first run aggregates every day from the first event to yesterday');
 select results_eq(

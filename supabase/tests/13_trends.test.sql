@@ -8,9 +8,10 @@ select set_config('test.ann', tests.create_user('ann@trends.test')::text, true);
 select set_config('test.sam', tests.create_user('sam@trends.test', true)::text, true);
 
 insert into public.events (event_type, user_id, anonymous_id, payload, "timestamp")
-values ('task_started', current_setting('test.ann')::uuid, null, '{"plan": "pro", "duration_ms": 100}', now() - interval '1 minute'),
-       ('task_completed', current_setting('test.ann')::uuid, null, '{"plan": "pro", "duration_ms": "300"}', now() - interval '1 minute'),
-       ('task_started', null, 'device-t', '{"plan": "free"}', now() - interval '2 minutes');
+-- Early today (not "a minute ago": just after midnight that is yesterday).
+values ('task_started', current_setting('test.ann')::uuid, null, '{"plan": "pro", "duration_ms": 100}', current_date + interval '2 minutes'),
+       ('task_completed', current_setting('test.ann')::uuid, null, '{"plan": "pro", "duration_ms": "300"}', current_date + interval '2 minutes'),
+       ('task_started', null, 'device-t', '{"plan": "free"}', current_date + interval '1 minute');
 
 select set_config('test.def', '{"series": [{"event": "task_started"}, {"event": "task_completed", "math": "sum", "property": "duration_ms"}], "formula": "B / A", "from": "' || current_date || '", "to": "' || current_date || '"}', true);
 

@@ -4,7 +4,7 @@
 -- live (the fallback); bitmaps of days not closed are never read; nobody but the owner
 -- reaches the bitmaps.
 begin;
-select plan(10);
+select plan(11);
 select tests.share_pgtap_tables();
 
 -- Days far before any seeded data: D1, D2 = D1 + 1, D3 = D1 + 2.
@@ -61,6 +61,13 @@ select is((select array_agg(u.users order by u.bucket)::int[] from analytics.buc
   (select array[count(distinct ua.user_id)::int] from analytics.user_activity ua
     where date_trunc('month', ua.day) = date_trunc('month', current_setting('test.d1')::date)),
   'the month of D1 counts each user once');
+
+-- The closed days' windows come from the bitmaps: a bit added to D2's moves D2's and D3's.
+update private.user_day_bits b set bits = b.bits | private.page_bits(array[32767])
+ where b.day = current_setting('test.d1')::date + 1 and b.page = 0;
+select private.refresh_windows(current_setting('test.d1')::date + 1, current_setting('test.d1')::date + 2);
+select is(array[pg_temp.metric(1, 'weekly_active_users'), pg_temp.metric(2, 'weekly_active_users')],
+  array[3, 4]::numeric[], 'every day of the windows closed: the bitmaps are what is counted');
 
 select tests.act_as('service_role');
 select throws_ok($$select * from private.user_day_bits$$, '42501', null,
