@@ -20,6 +20,9 @@
 --     on an ordinary day) left out, as active users already did (migration 20261127100200).
 --     Events per type keep one scan per hour not closed: read in one range and grouped, the
 --     breakdown measured 0.6 ms slower (interleaved runs, same answers).
+--   * a day's active users looked each open-hour user whose bit is set in the day's filter up
+--     in analytics.hourly_day_users with its own lateral probe (about 1,600 at the 10 M rate);
+--     now they are looked up together, in one index scan with = any (array), and subtracted.
 --
 -- Interleaved runs on the kept database (8 rounds of 10 per query, same answers checked):
 -- events by day 4.27 -> 3.55 ms, by week 4.28 -> 3.12 ms, breakdown 4.00 -> 3.76 ms, active
@@ -135,7 +138,7 @@ begin
     end if;
 
     return query
-    with open_users as (
+    with open_users as materialized (
       select distinct e.user_id
         from public.events e
        where e."timestamp" >= first_open and e."timestamp" < hi and e.user_id is not null
@@ -143,19 +146,17 @@ begin
     )
     select 'active_users'::text, ''::text,
            (coalesce(closed_total, 0)
-            + (select count(*) from open_users o
-                -- One index probe per open-hour user whose bit is set in the day's filter
-                -- (a clear bit: not among the users of the closed hours, no probe); a
-                -- lateral with a limit stays a nested loop, where an anti-join would hash
-                -- the day's whole set of users.
-                left join lateral (
-                  select true as seen from analytics.hourly_day_users du
-                   where coalesce((users_filter[((pg_catalog.uuid_hash(o.user_id) & 1048575) >> 6) + 1]
-                                   >> ((pg_catalog.uuid_hash(o.user_id) & 1048575) & 63)) & 1 <> 0, true)
-                     and du.day = target_day and du.user_id = o.user_id
-                   limit 1
-                ) as s on true
-               where s.seen is null))::numeric;
+            + (select count(*) from open_users)
+            -- Less those already among the closed hours' users ((day, user_id) is unique):
+            -- only the users whose bit is set in the day's filter can be (a clear bit: not
+            -- among them), looked up together in one index scan rather than one lateral probe
+            -- each.
+            - (select count(*) from analytics.hourly_day_users du
+                where du.day = target_day
+                  and du.user_id = any (array(
+                        select o.user_id from open_users o
+                         where coalesce((users_filter[((pg_catalog.uuid_hash(o.user_id) & 1048575) >> 6) + 1]
+                                         >> ((pg_catalog.uuid_hash(o.user_id) & 1048575) & 63)) & 1 <> 0, true)))))::numeric;
     return;
   end if;
 
