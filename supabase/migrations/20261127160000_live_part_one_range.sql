@@ -24,13 +24,14 @@
 --     in analytics.hourly_day_users with its own lateral probe (about 1,600 at the 10 M rate);
 --     now they are looked up together, in one index scan with = any (array), and subtracted.
 --
--- Interleaved runs on the kept database (8 rounds of 10 per query, same answers checked):
--- events by day 4.27 -> 3.55 ms, by week 4.28 -> 3.12 ms, breakdown 4.00 -> 3.76 ms, active
--- users 4.57 -> 4.64 ms (the PL/pgSQL checks in both).
+-- Interleaved runs on the kept database (8 rounds of 10 per query, same answers checked),
+-- before the active users change: events by day 4.27 -> 3.55 ms, by week 4.28 -> 3.12 ms,
+-- breakdown 4.00 -> 3.76 ms, active users 4.57 -> 4.64 ms (the PL/pgSQL checks in both). The
+-- active users change was measured by bench/remeasure.ts liveHours only (BENCHMARKS.md).
 --
 -- private.open_day_metrics and private.open_day_value keep their signatures, results and
 -- comments, and their settings (search_path, jit off, no parallel workers: migration
--- 20261127120000); open_day_metrics is as in 20261127100200.
+-- 20261127120000); open_day_metrics's events per type are as in 20261127100200.
 
 create or replace function private.is_superuser()
 returns boolean
