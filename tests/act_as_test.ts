@@ -76,6 +76,24 @@ async function checkActingAs(db: Database) {
     ),
     /permission denied/,
   );
+  // The set-up is sent ahead of the work without waiting: when it fails, its own error is
+  // what the caller sees, and the work's statement does not run (as anyone).
+  await assert.rejects(
+    actAsUser(
+      db,
+      { sub: sam },
+      (tx) =>
+        tx.query(
+          "insert into public.events (event_type, anonymous_id) values ('set_up_failed', 'v-setup')",
+        ),
+      { statementTimeoutMs: -5 },
+    ),
+    /statement_timeout|outside the valid range/,
+  );
+  const [{ stray }] = await db.query<{ stray: number }>(
+    "select count(*)::int as stray from public.events where event_type = 'set_up_failed'",
+  );
+  assert.equal(stray, 0, "nothing of the work is stored when the set-up failed");
   const [{ role }] = await db.query<{ role: string }>(
     "select current_user::text as role",
   );
