@@ -1,8 +1,10 @@
 /**
  * Beacon's own nightly job, for databases without pg_cron (the embedded one): runs
  * `analytics.run_daily_aggregation()` at start and every day at 02:00 UTC, and (unless
- * turned off) `analytics.run_hourly_rollup()` at five past every hour, as pg_cron does;
- * after each, `beacon.refresh_revenue_report()` (pg_cron runs it at a quarter past).
+ * turned off) `analytics.run_hourly_rollup()` at five past every hour and
+ * `analytics.refresh_live_parts()` (the snapshot of today's hours not rolled up) every minute,
+ * as pg_cron does; after each nightly or hourly run, `beacon.refresh_revenue_report()`
+ * (pg_cron runs it at a quarter past).
  *
  * @module
  */
@@ -26,6 +28,11 @@ export function msUntilNextHourlyRun(now: Date): number {
   return next.getTime() - now.getTime();
 }
 
+/** Milliseconds from `now` to the start of the next minute (the live part's snapshot). */
+export function msUntilNextMinute(now: Date): number {
+  return 60_000 - (now.getTime() % 60_000);
+}
+
 /** Whether pg_cron has the nightly job scheduled in this database. */
 export async function pgCronSchedulesNightly(db: Database): Promise<boolean> {
   try {
@@ -44,6 +51,8 @@ export interface NightlyScheduler {
   runNow(): Promise<number>;
   /** Runs the hourly rollup now. Resolves with the number of hours rolled up. */
   runHourlyNow(): Promise<number>;
+  /** Takes the live part's snapshot now. Resolves with the number of days taken. */
+  refreshLivePartsNow(): Promise<number>;
   /** Stops scheduling (a run in progress finishes). */
   stop(): Promise<void>;
 }
@@ -52,7 +61,9 @@ export interface NightlyScheduler {
 export interface NightlySchedulerOptions {
   /**
    * Also roll up every ended hour at five past the hour (not at start: hours not rolled up
-   * are read live, and the next run catches up every hour since the start of yesterday).
+   * are read live, and the next run catches up every hour since the start of yesterday),
+   * and take the snapshot of the hours not rolled up every minute (and after each hourly
+   * run).
    * @default {true}
    */
   hourly?: boolean;
@@ -82,8 +93,10 @@ export function startNightlyScheduler(
 ): NightlyScheduler {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let hourlyTimer: ReturnType<typeof setTimeout> | undefined;
+  let minuteTimer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<number> | undefined;
   let runningHourly: Promise<number> | undefined;
+  let runningLive: Promise<number> | undefined;
   let stopped = false;
   const runNow = () => {
     running ??= (async () => {
@@ -131,6 +144,8 @@ export function startNightlyScheduler(
           duration_ms: Math.round(performance.now() - started),
         });
         await refreshRevenueReport();
+        // Closing hours dropped the snapshots of their days: taken again at once.
+        await refreshLivePartsNow().catch(() => {});
         return hours;
       } catch (error) {
         log.error("hourly rollup failed", { error });
@@ -140,6 +155,28 @@ export function startNightlyScheduler(
       }
     })();
     return runningHourly;
+  };
+  const refreshLivePartsNow = () => {
+    runningLive ??= (async () => {
+      try {
+        const [{ days }] = await db.query<{ days: number }>(
+          "select analytics.refresh_live_parts() as days",
+        );
+        return days;
+      } catch (error) {
+        log.error("live part snapshot failed", { error });
+        throw error;
+      } finally {
+        runningLive = undefined;
+      }
+    })();
+    return runningLive;
+  };
+  const scheduleMinutely = () => {
+    if (stopped || options.hourly === false) return;
+    minuteTimer = setTimeout(() => {
+      refreshLivePartsNow().catch(() => {}).finally(scheduleMinutely);
+    }, msUntilNextMinute(new Date()));
   };
   const scheduleHourly = () => {
     if (stopped || options.hourly === false) return;
@@ -156,15 +193,19 @@ export function startNightlyScheduler(
   if (options.runAtStart === false) schedule();
   else runNow().catch(() => {}).finally(schedule);
   scheduleHourly();
+  scheduleMinutely();
   return {
     runNow,
     runHourlyNow,
+    refreshLivePartsNow,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearTimeout(hourlyTimer);
+      clearTimeout(minuteTimer);
       await running?.catch(() => {});
       await runningHourly?.catch(() => {});
+      await runningLive?.catch(() => {});
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   msUntilNextHourlyRun,
+  msUntilNextMinute,
   msUntilNextRun,
   startNightlyScheduler,
 } from "./nightly_scheduler.ts";
@@ -13,7 +14,9 @@ function recordingDatabase(asked: string[]): Database {
     kind: "pglite",
     query: <T>(sql: string) => {
       asked.push(sql);
-      return Promise.resolve([{ days: 0, hours: 3 }] as T[]);
+      return Promise.resolve(
+        [{ days: sql.includes("refresh_live_parts") ? 2 : 0, hours: 3 }] as T[],
+      );
     },
     exec: () => Promise.resolve(),
     queryText: () => Promise.reject(new Error("not used")),
@@ -39,6 +42,12 @@ Deno.test("the hourly rollup runs at five past the next hour (UTC)", () => {
   assert.equal(at("2026-12-31T23:59:30Z"), 5.5);
 });
 
+Deno.test("the live part's snapshot is taken at the start of every minute", () => {
+  assert.equal(msUntilNextMinute(new Date("2026-11-26T08:30:00Z")), 60_000);
+  assert.equal(msUntilNextMinute(new Date("2026-11-26T08:30:59.250Z")), 750);
+  assert.equal(msUntilNextMinute(new Date("2026-11-26T23:59:01Z")), 59_000);
+});
+
 Deno.test("the scheduler runs the nightly job at start, the hourly rollup and the revenue refresh on its tick", async () => {
   const asked: string[] = [];
   const scheduler = startNightlyScheduler(recordingDatabase(asked), silentLogger);
@@ -49,6 +58,9 @@ Deno.test("the scheduler runs the nightly job at start, the hourly rollup and th
     // The revenue reports' kept days follow the hourly rollup.
     const hourly = asked.findIndex((sql) => sql.includes("analytics.run_hourly_rollup()"));
     assert.ok(asked.slice(hourly).some((sql) => sql.includes("beacon.refresh_revenue_report()")));
+    // Closing hours drops their days' live part snapshots: taken again right after.
+    assert.ok(asked.slice(hourly).some((sql) => sql.includes("analytics.refresh_live_parts()")));
+    assert.equal(await scheduler.refreshLivePartsNow(), 2, "and when asked (and every minute)");
   } finally {
     await scheduler.stop();
   }

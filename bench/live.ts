@@ -11,8 +11,13 @@
  * the open hour. The events moved out are vacuumed away before timing: at 20:00 on a real
  * day the hours after 20:00 hold nothing, where their dead rows would make every read of
  * the day's hours not closed visit them (a bitmap scan does not skip dead rows); the vacuum
- * also marks the open hour's pages all-visible, which a real open hour's are not yet. Everything is put back afterwards (events moved back, yesterday closed
- * again by the nightly job's analytics.aggregate_day, the hourly rollup emptied).
+ * also marks the open hour's pages all-visible, which a real open hour's are not yet. The
+ * minute job (analytics.refresh_live_parts) is taken to have run at 19:59: its snapshot is
+ * taken with the open hour's last minute moved out, and that minute's events are then
+ * inserted again (new transactions, new heap pages), so each query reads them live as at
+ * 20:00 on a real day. Everything is put back afterwards (events moved back, yesterday closed
+ * again by the nightly job's analytics.aggregate_day, the hourly rollup and the snapshots
+ * emptied).
  *
  * `deno task bench` calls {@linkcode benchLiveHours} at its large size. Standalone, on a
  * fresh PostgreSQL 15 with BENCH_EVENTS_MILLIONS million events (default 1) of bench/data.ts:
@@ -115,13 +120,12 @@ export async function benchLiveHours(
       delete from analytics.aggregated_days where day = ${SIM_DAY};
       delete from analytics.user_activity where day = ${SIM_DAY};
       delete from analytics.daily_metrics where day = ${SIM_DAY};
-      truncate ${HOURLY_TABLES};`);
+      truncate ${HOURLY_TABLES};
+      create table public.bench_live_minute (like public.events);
+      with moved as (delete from public.events where "timestamp" >= ${CUT} - interval '1 minute' returning *)
+      insert into public.bench_live_minute select * from moved;`);
     // Alone: vacuum does not run inside a transaction block.
     await db.exec(`vacuum public.events`);
-    const [{ n: dayEvents }] = await db.query<{ n: number }>(
-      `select count(*)::int as n from public.events
-        where "timestamp" >= ${SIM_DAY}::timestamp at time zone 'UTC' and "timestamp" < ${CUT}`,
-    );
     const closeTimes: number[] = [];
     for (let hour = 0; hour < 19; hour++) {
       const started = performance.now();
@@ -131,7 +135,18 @@ export async function benchLiveHours(
       );
       closeTimes.push(performance.now() - started);
     }
+    // The minute job at 19:59, then the last minute's events, as newer transactions.
+    await db.query(`select analytics.refresh_live_parts()`);
+    await db.exec(`
+      delete from private.event_ids where id in (select id from public.bench_live_minute);
+      insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp", received_at)
+      select id, event_type, user_id, anonymous_id, payload, "timestamp", received_at from public.bench_live_minute;
+      drop table public.bench_live_minute;`);
     await db.exec(`analyze ${HOURLY_TABLES}, public.events`);
+    const [{ n: dayEvents }] = await db.query<{ n: number }>(
+      `select count(*)::int as n from public.events
+        where "timestamp" >= ${SIM_DAY}::timestamp at time zone 'UTC' and "timestamp" < ${CUT}`,
+    );
 
     const rolledUp = [];
     for (const q of QUERIES) rolledUp.push(await timed(query, q.sql, 15));
@@ -155,7 +170,19 @@ export async function benchLiveHours(
   } finally {
     // Put everything back.
     await db.exec(`
+      do $$
+      begin
+        if to_regclass('public.bench_live_minute') is not null then
+          delete from private.event_ids where id in (select id from public.bench_live_minute);
+          insert into public.events (id, event_type, user_id, anonymous_id, payload, "timestamp", received_at)
+          select id, event_type, user_id, anonymous_id, payload, "timestamp", received_at from public.bench_live_minute;
+          drop table public.bench_live_minute;
+        end if;
+      end
+      $$;`);
+    await db.exec(`
       truncate ${HOURLY_TABLES};
+      delete from analytics.live_parts;
       -- Their ids stay in the idempotency table when they leave; out first, or they are retries.
       delete from private.event_ids where id in (select id from public.bench_live_moved);
       insert into public.events overriding system value select * from public.bench_live_moved;

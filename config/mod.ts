@@ -88,7 +88,9 @@ export interface BeaconConfig {
   nightly: "auto" | "always" | "never";
   /**
    * When Beacon runs the nightly job itself, also roll up the ended hours at five past
-   * every hour (`analytics.run_hourly_rollup()`), so today's reads cost only the open hour.
+   * every hour (`analytics.run_hourly_rollup()`), so today's reads cost only the open hour,
+   * and snapshot the hours not rolled up every minute (`analytics.refresh_live_parts()`), so
+   * they cost only the last minute's events.
    */
   hourlyRollup: boolean;
   /**

@@ -4,8 +4,9 @@
  * the nightly job has not closed), read live, then with the ended hours rolled up, then with
  * late events into closed hours (missing until the next run, as late events into a closed
  * day are until the next night), caught by the next run, an hour closed again by hand,
- * yesterday closed by the nightly job (its hours dropped), and with the hourly rollup
- * emptied (the live computation) giving the same answers.
+ * yesterday closed by the nightly job (its hours dropped), the minute snapshot of the open
+ * hour with events after it, and with the hourly rollup emptied (the live computation)
+ * giving the same answers.
  */
 import assert from "node:assert/strict";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
@@ -206,6 +207,27 @@ async function scenario(db: Database) {
   );
   assert.ok(rows > 24, "the hourly rollup holds rows");
   await check("ended hours rolled up");
+
+  // The minute job's snapshot of the hours not rolled up (today's open hour), then events
+  // after it, into the open hour (newer transactions, read live on top of it).
+  const [{ n: taken }] = await db.query<{ n: number }>(
+    "select analytics.refresh_live_parts() as n",
+  );
+  assert.ok(taken >= 1, `the snapshot takes today at least (${taken})`);
+  const [{ snapshots }] = await db.query<{ snapshots: number }>(
+    "select count(*)::int as snapshots from analytics.live_parts where day = $1::date",
+    [today],
+  );
+  assert.equal(snapshots, 1, "today has a snapshot");
+  await check("the open hour from the snapshot");
+  const openFrom = now - (now % HOUR_MS);
+  await insertEvents(
+    db,
+    randomEvents(rand, 120, openFrom, Math.min(now + 20 * 60_000, endOfToday), users),
+  );
+  await check("events after the snapshot read live on top of it");
+  await db.query("select analytics.refresh_live_parts()");
+  await check("the snapshot taken again");
 
   // Late events into closed hours of yesterday and today, and into the open hour.
   const closed = await closedHours(db);

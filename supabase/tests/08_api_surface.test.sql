@@ -14,7 +14,7 @@ select is(
                              'retention', 'lifecycle', 'stickiness', 'feature_adoption',
                              'funnel', 'funnel_dropoffs', 'named_funnels', 'extend_person_bits',
                              'mrr_movements', 'revenue_churn', 'trial_conversion', 'trend',
-                             'run_hourly_rollup', 'raw_events_kept_from', 'sql_schema'])
+                             'run_hourly_rollup', 'refresh_live_parts', 'raw_events_kept_from', 'sql_schema'])
         order by 1),
   array[]::text[],
   'every function in analytics is one meant for callers (the allow-list)');
@@ -30,7 +30,7 @@ select is(
                              'person_bits_through', 'exchange_rates', 'revenue_settings',
                              'tracked_properties', 'property_days', 'property_actor_days',
                              'closed_hours', 'hourly_events', 'hourly_user_activity', 'person_properties',
-                             'hourly_day_users', 'hourly_day_totals', 'hourly_runs', 'saved_queries'])
+                             'hourly_day_users', 'hourly_day_totals', 'hourly_runs', 'live_parts', 'live_part_events', 'live_part_users', 'saved_queries'])
         order by 1),
   array[]::text[],
   'every table and view in analytics is one meant for callers (the allow-list)');

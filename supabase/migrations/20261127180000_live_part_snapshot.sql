@@ -1,0 +1,476 @@
+-- =======================================================================================
+-- Today's live part: the open hours taken once a minute, only the newest events read live
+-- =======================================================================================
+-- Issue 11's target: any 90-day dashboard query p50 < 5 ms at 10 M events late in a day.
+-- Since the hourly rollup (20261127004200) a day not closed costs its hours not closed,
+-- read from the events at every query: late in a day at the 10 M rate the open hour holds
+-- about 4,700 events (600 users), read and grouped again by every dashboard query: 1.1-2 ms
+-- of each active users, events, by-week and breakdown query (measured on a kept 10 M
+-- database; the rest of the query is about as much again), more just before the hourly job.
+--
+-- Now a job, once a minute (pg_cron 'live_part_snapshot', or Beacon's own scheduler), takes
+-- each day not closed, from its first hour not closed to its end: the events per type and
+-- the users not among its closed hours' users (analytics.hourly_day_users), counting only
+-- the events of transactions older than the oldest one still running when it started
+-- (txid < pg_snapshot_xmin: no such transaction can commit later). The live part of a
+-- query is then the snapshot plus the events of newer transactions (txid >= that bound:
+-- the delivery-order index public.events (txid, seq) finds them), about a minute of events
+-- instead of up to an hour. Exact whatever happens in between:
+--   * the snapshot and the newer events are disjoint (split by txid) and together are every
+--     event of the range a reader sees;
+--   * a snapshot is valid only while the day's closed hours are those it was taken with:
+--     any change to analytics.closed_hours of the day (private.close_hour deletes and
+--     inserts its hour's row every time it closes or closes again, which is also the only
+--     way analytics.hourly_day_users changes) drops the day's snapshot (triggers below,
+--     truncate included), and readers of a day without one compute its live part as before;
+--   * readers check besides that the snapshot's first hour is still the day's first hour
+--     not closed.
+-- Events deleted after a snapshot stay counted until the next one (a minute), as closed
+-- hours keep them until closed again.
+--
+-- Cost: the job reads each day's open hours once a minute (at most an hour of events once
+-- the hourly job runs; the whole day when it does not). Nothing changes for event inserts.
+
+-- ---------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------
+create table analytics.live_parts (
+  day date primary key,
+  from_hour timestamptz not null,
+  upto_xid xid8 not null,
+  events bigint not null,
+  new_users bigint not null,
+  taken_at timestamptz not null default now()
+);
+comment on table analytics.live_parts is
+  'Per UTC day not closed: its hours not rolled up yet (from from_hour to the day''s end) as of the last minute''s snapshot, counting only events of transactions below upto_xid. Readers add the events with txid >= upto_xid. Written by analytics.refresh_live_parts(); dropped whenever the day''s closed hours change.';
+comment on column analytics.live_parts.day is 'The UTC day.';
+comment on column analytics.live_parts.from_hour is 'The day''s first hour not closed when the snapshot was taken; the snapshot covers it to the end of the day (no hour after it was closed).';
+comment on column analytics.live_parts.upto_xid is 'The oldest transaction still running when the snapshot was taken (pg_snapshot_xmin): events of older transactions are counted here, the others are read live.';
+comment on column analytics.live_parts.events is 'Events counted (all types).';
+comment on column analytics.live_parts.new_users is 'Distinct signed-in users counted who are not among the day''s closed hours'' users (the rows of analytics.live_part_users for the day).';
+comment on column analytics.live_parts.taken_at is 'When the snapshot was taken.';
+
+create table analytics.live_part_events (
+  day date not null references analytics.live_parts (day) on delete cascade,
+  event_type text not null,
+  events bigint not null,
+  primary key (day, event_type)
+);
+comment on table analytics.live_part_events is
+  'The events per type counted by the day''s snapshot in analytics.live_parts.';
+comment on column analytics.live_part_events.day is 'The UTC day.';
+comment on column analytics.live_part_events.event_type is 'The event type.';
+comment on column analytics.live_part_events.events is 'Its events counted.';
+
+create table analytics.live_part_users (
+  day date not null references analytics.live_parts (day) on delete cascade,
+  user_id uuid not null,
+  primary key (day, user_id)
+);
+comment on table analytics.live_part_users is
+  'The signed-in users counted by the day''s snapshot in analytics.live_parts who were not among its closed hours'' users (analytics.hourly_day_users).';
+comment on column analytics.live_part_users.day is 'The UTC day.';
+comment on column analytics.live_part_users.user_id is 'A user with an event in the snapshot.';
+
+-- Access: as the hourly tables (superusers and analysts read; only the job writes).
+revoke all on table analytics.live_parts from public, anon, authenticated, service_role, analyst;
+grant select on table analytics.live_parts to authenticated, service_role, analyst;
+alter table analytics.live_parts enable row level security;
+create policy "Superusers and analysts can read live parts"
+  on analytics.live_parts for select to authenticated
+  using ((select private.is_superuser()) or (select private.is_analyst()));
+create policy "Analysts can read live parts"
+  on analytics.live_parts for select to analyst
+  using (true);
+
+revoke all on table analytics.live_part_events from public, anon, authenticated, service_role, analyst;
+grant select on table analytics.live_part_events to authenticated, service_role, analyst;
+alter table analytics.live_part_events enable row level security;
+create policy "Superusers and analysts can read live part events"
+  on analytics.live_part_events for select to authenticated
+  using ((select private.is_superuser()) or (select private.is_analyst()));
+create policy "Analysts can read live part events"
+  on analytics.live_part_events for select to analyst
+  using (true);
+
+revoke all on table analytics.live_part_users from public, anon, authenticated, service_role, analyst;
+grant select on table analytics.live_part_users to authenticated, service_role, analyst;
+alter table analytics.live_part_users enable row level security;
+create policy "Superusers and analysts can read live part users"
+  on analytics.live_part_users for select to authenticated
+  using ((select private.is_superuser()) or (select private.is_analyst()));
+create policy "Analysts can read live part users"
+  on analytics.live_part_users for select to analyst
+  using (true);
+
+-- ---------------------------------------------------------------------------------------
+-- A day's snapshot goes when its closed hours change
+-- ---------------------------------------------------------------------------------------
+create function private.drop_live_part()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_op = 'TRUNCATE' then
+    delete from analytics.live_parts;
+  elsif tg_op = 'DELETE' then
+    delete from analytics.live_parts l where l.day = (old.hour at time zone 'UTC')::date;
+  else
+    delete from analytics.live_parts l where l.day = (new.hour at time zone 'UTC')::date;
+    if tg_op = 'UPDATE' then
+      delete from analytics.live_parts l where l.day = (old.hour at time zone 'UTC')::date;
+    end if;
+  end if;
+  return null;
+end
+$$;
+comment on function private.drop_live_part() is
+  'Trigger on analytics.closed_hours: drops the snapshot (analytics.live_parts) of the day of each hour closed, closed again or removed (all of them on truncate).';
+revoke all on function private.drop_live_part() from public, anon, authenticated, service_role, analyst;
+
+create trigger beacon_drop_live_part
+  after insert or update or delete on analytics.closed_hours
+  for each row execute function private.drop_live_part();
+create trigger beacon_drop_live_parts
+  after truncate on analytics.closed_hours
+  for each statement execute function private.drop_live_part();
+
+-- ---------------------------------------------------------------------------------------
+-- The job
+-- ---------------------------------------------------------------------------------------
+create function analytics.refresh_live_parts()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+  -- Events of transactions below it are final: counted here; the others are read live.
+  bound xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  today date := (now() at time zone 'UTC')::date;
+  d date;
+  lo timestamptz;
+  hi timestamptz;
+  first_open timestamptz;
+  counted bigint;
+  added bigint;
+  n integer := 0;
+begin
+  -- One run at a time: a run that finds another one going leaves it the work (it never
+  -- waits for a lock, so it can deadlock with nothing).
+  if not pg_try_advisory_xact_lock(hashtext('beacon.refresh_live_parts')) then
+    return 0;
+  end if;
+  delete from analytics.live_parts l
+   where l.day < today - 7 or l.day > today
+      or exists (select 1 from analytics.aggregated_days a where a.day = l.day);
+  -- The days the hourly rollup keeps (a week and today) that the nightly job has not closed.
+  for d in
+    select today - g.i from generate_series(0, 7) as g (i)
+     where not exists (select 1 from analytics.aggregated_days a where a.day = today - g.i)
+     order by 1
+  loop
+    lo := d::timestamp at time zone 'UTC';
+    hi := (d + 1)::timestamp at time zone 'UTC';
+    -- The day's closed hours and its set of users hold still while it is taken (closing an
+    -- hour takes this lock first). A day whose hour is being closed right now is left as it
+    -- is: the closing drops its snapshot, the next run takes it.
+    continue when not pg_try_advisory_xact_lock(hashtext('beacon.close_hour'), d - date '2000-01-01');
+    delete from analytics.live_parts l where l.day = d;
+    select min(lo + g.i * interval '1 hour') into first_open
+      from generate_series(0, 23) as g (i)
+     where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour');
+    -- All 24 hours closed, or a closed hour after the first one not closed: none taken (the
+    -- day's live part is computed as before).
+    continue when first_open is null
+      or exists (select 1 from analytics.closed_hours c where c.hour > first_open and c.hour < hi);
+    insert into analytics.live_parts (day, from_hour, upto_xid, events, new_users)
+    values (d, first_open, bound, 0, 0);
+    insert into analytics.live_part_events (day, event_type, events)
+    select d, e.event_type, count(*)
+      from public.events e
+     where e."timestamp" >= first_open and e."timestamp" < hi and e.txid < bound
+     group by e.event_type;
+    insert into analytics.live_part_users (day, user_id)
+    select distinct d, e.user_id
+      from public.events e
+     where e."timestamp" >= first_open and e."timestamp" < hi and e.txid < bound
+       and e.user_id is not null
+       and not exists (select 1 from analytics.hourly_day_users du where du.day = d and du.user_id = e.user_id);
+    get diagnostics added = row_count;
+    select coalesce(sum(le.events), 0) into counted from analytics.live_part_events le where le.day = d;
+    update analytics.live_parts l set events = counted, new_users = added where l.day = d;
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+comment on function analytics.refresh_live_parts() is
+  'Takes the snapshot of each day not closed (of the last 7 and today): its hours not rolled up yet, events per type and users not among its closed hours'' users, counting events of transactions older than the oldest one running (analytics.live_parts). Run every minute by pg_cron (live_part_snapshot) or Beacon''s scheduler; returns the days taken (0 when another run is going). Never waits for a lock: a day whose hour is being closed is skipped.';
+revoke all on function analytics.refresh_live_parts() from public, anon, authenticated, service_role, analyst;
+grant execute on function analytics.refresh_live_parts() to service_role;
+
+-- ---------------------------------------------------------------------------------------
+-- The job, under pg_cron where it exists (as the hourly job in 20261127004200): every
+-- minute, scheduled by name.
+-- ---------------------------------------------------------------------------------------
+do $cron$
+begin
+  if not exists (select 1 from pg_extension where extname = 'pg_cron') then
+    raise notice 'pg_cron is not available here: live_part_snapshot is not scheduled. Call select analytics.refresh_live_parts() every minute (Beacon''s server does this itself when it runs without pg_cron); without it today''s live part is read from the events as before.';
+    return;
+  end if;
+  perform cron.schedule('live_part_snapshot', '* * * * *', 'select analytics.refresh_live_parts()');
+end
+$cron$;
+
+-- =======================================================================================
+-- Readers: the live part from the snapshot where a valid one exists, as before otherwise
+-- =======================================================================================
+-- private.open_day_metrics and private.open_day_value keep their signatures, results,
+-- comments and settings (search_path, jit off, no parallel workers: migration
+-- 20261127120000); the code after each snapshot branch is 20261127160000's.
+
+-- ---------------------------------------------------------------------------------------
+-- private.open_day_metrics
+-- ---------------------------------------------------------------------------------------
+create or replace function private.open_day_metrics(target_day date, only_metric text)
+returns table (metric text, dimension text, value numeric)
+language plpgsql
+stable
+set search_path = ''
+set jit = off
+set max_parallel_workers_per_gather = 0
+as $$
+#variable_conflict use_column
+declare
+  lo timestamptz := target_day::timestamp at time zone 'UTC';
+  hi timestamptz := (target_day + 1)::timestamp at time zone 'UTC';
+  closed_total bigint;
+  users_filter bigint[];
+  first_open timestamptz;
+  closed_after timestamptz[];
+  snap_from timestamptz;
+  snap_xid xid8;
+  snap_new bigint;
+begin
+  if target_day is null or only_metric is null then
+    raise exception 'private.open_day_metrics: target_day and only_metric must not be null' using errcode = '22004';
+  end if;
+
+  if only_metric in ('events', 'active_users') then
+    -- The day's snapshot (analytics.refresh_live_parts), if it was taken with the day's
+    -- closed hours as they are: every hour before its first hour closed, none after.
+    select l.from_hour, l.upto_xid, l.new_users into snap_from, snap_xid, snap_new
+      from analytics.live_parts l
+     where l.day = target_day
+       and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
+           = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
+  end if;
+
+  if only_metric = 'events' and snap_from is not null then
+    -- Closed hours from the hourly rollup, the others from the snapshot and the events of
+    -- the transactions it left out.
+    return query
+    with by_type as (
+      select he.event_type, he.events::numeric as n
+        from analytics.hourly_events he
+       where he.hour >= lo and he.hour < snap_from
+      union all
+      select le.event_type, le.events::numeric
+        from analytics.live_part_events le
+       where le.day = target_day
+      union all
+      select e.event_type, count(*)::numeric
+        from public.events e
+       where e.txid >= snap_xid and e."timestamp" >= snap_from and e."timestamp" < hi
+       group by e.event_type
+    ),
+    totals as (
+      select t.event_type, sum(t.n) as n from by_type t group by t.event_type
+    )
+    select 'events'::text, ''::text, coalesce(sum(t.n), 0) from totals t
+    union all
+    select 'events'::text, t.event_type, t.n from totals t;
+    return;
+  end if;
+
+  if only_metric = 'active_users' and snap_from is not null then
+    -- The closed hours' users, the snapshot's users not among them, and the users of the
+    -- events it left out who are in neither.
+    select dt.active_users into closed_total from analytics.hourly_day_totals dt where dt.day = target_day;
+    return query
+    with newer_users as materialized (
+      select distinct e.user_id
+        from public.events e
+       where e.txid >= snap_xid and e."timestamp" >= snap_from and e."timestamp" < hi
+         and e.user_id is not null
+    )
+    select 'active_users'::text, ''::text,
+           (coalesce(closed_total, 0) + snap_new
+            + (select count(*) from newer_users n
+                where not exists (select 1 from analytics.live_part_users lu
+                                   where lu.day = target_day and lu.user_id = n.user_id)
+                  and not exists (select 1 from analytics.hourly_day_users du
+                                   where du.day = target_day and du.user_id = n.user_id)))::numeric;
+    return;
+  end if;
+
+  if only_metric = 'events' then
+    return query
+    with hours as (
+      select lo + g.i * interval '1 hour' as hour_lo,
+             lo + (g.i + 1) * interval '1 hour' as hour_hi,
+             exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour') as closed
+        from generate_series(0, 23) as g (i)
+      offset 0 -- bounds computed here: a plain index range below, under RLS too
+    ),
+    by_type as (
+      select he.event_type, he.events::numeric as n
+        from hours h
+        join analytics.hourly_events he on he.hour = h.hour_lo
+       where h.closed
+      union all
+      select l.event_type, l.n
+        from hours h
+        cross join lateral (
+          select e.event_type, count(*)::numeric as n
+            from public.events e
+           where e."timestamp" >= h.hour_lo and e."timestamp" < h.hour_hi
+           group by e.event_type
+        ) as l
+       where not h.closed
+    ),
+    totals as (
+      select t.event_type, sum(t.n) as n from by_type t group by t.event_type
+    )
+    select 'events'::text, ''::text, coalesce(sum(t.n), 0) from totals t
+    union all
+    select 'events'::text, t.event_type, t.n from totals t;
+    return;
+  end if;
+
+  if only_metric = 'active_users' then
+    -- The filter copied out of its row (array_cat returns it whole, detoasted), so that
+    -- each look-up below reads it in memory rather than detoasting it again; one not built
+    -- (null, or not of its length) stays null: every user is looked up.
+    select dt.active_users,
+           case when array_length(dt.users_filter, 1) = 16384 then dt.users_filter || '{}'::bigint[] end
+      into closed_total, users_filter
+      from analytics.hourly_day_totals dt where dt.day = target_day;
+    -- A closed hour counts when the day's set of users has it (it has a total).
+    -- The first hour not closed (null: all 24 closed) and the closed hours after it.
+    if closed_total is null then
+      first_open := lo;
+      closed_after := '{}';
+    else
+      select f.first_open,
+             coalesce((select array_agg(c.hour) from analytics.closed_hours c
+                        where c.hour > f.first_open and c.hour < hi), '{}')
+        into first_open, closed_after
+        from (select min(lo + g.i * interval '1 hour') as first_open
+                from generate_series(0, 23) as g (i)
+               where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour')) as f;
+    end if;
+
+    return query
+    with open_users as materialized (
+      select distinct e.user_id
+        from public.events e
+       where e."timestamp" >= first_open and e."timestamp" < hi and e.user_id is not null
+         and (cardinality(closed_after) = 0 or date_trunc('hour', e."timestamp", 'UTC') <> all (closed_after))
+    )
+    select 'active_users'::text, ''::text,
+           (coalesce(closed_total, 0)
+            + (select count(*) from open_users)
+            -- Less those already among the closed hours' users ((day, user_id) is unique):
+            -- only the users whose bit is set in the day's filter can be (a clear bit: not
+            -- among them), looked up together in one index scan rather than one lateral probe
+            -- each.
+            - (select count(*) from analytics.hourly_day_users du
+                where du.day = target_day
+                  and du.user_id = any (array(
+                        select o.user_id from open_users o
+                         where coalesce((users_filter[((pg_catalog.uuid_hash(o.user_id) & 1048575) >> 6) + 1]
+                                         >> ((pg_catalog.uuid_hash(o.user_id) & 1048575) & 63)) & 1 <> 0, true)))))::numeric;
+    return;
+  end if;
+
+  return query select c.metric, c.dimension, c.value from private.compute_day(target_day, only_metric) c;
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- private.open_day_value
+-- ---------------------------------------------------------------------------------------
+create or replace function private.open_day_value(target_day date, only_metric text, only_dimension text)
+returns numeric
+language plpgsql
+stable
+set search_path = ''
+set jit = off
+set max_parallel_workers_per_gather = 0
+as $$
+declare
+  lo timestamptz := target_day::timestamp at time zone 'UTC';
+  hi timestamptz := (target_day + 1)::timestamp at time zone 'UTC';
+  first_open timestamptz;
+  closed_after timestamptz[];
+  snap_from timestamptz;
+  snap_xid xid8;
+  snap_events bigint;
+  result numeric;
+begin
+  if target_day is null or only_metric is null or only_dimension is null then
+    raise exception 'private.open_day_value: target_day, only_metric and only_dimension must not be null'
+      using errcode = '22004';
+  end if;
+  if only_metric = 'events' and only_dimension = '' then
+    -- The day's snapshot (analytics.refresh_live_parts), if it was taken with the day's
+    -- closed hours as they are: the closed hours' totals, the snapshot's count and the
+    -- events of the transactions it left out.
+    select l.from_hour, l.upto_xid, l.events into snap_from, snap_xid, snap_events
+      from analytics.live_parts l
+     where l.day = target_day
+       and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
+           = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
+    if snap_from is not null then
+      select coalesce((select sum(he.events) from analytics.hourly_events he
+                        where he.hour >= lo and he.hour < snap_from), 0)
+             + snap_events
+             + (select count(*) from public.events e
+                 where e.txid >= snap_xid and e."timestamp" >= snap_from and e."timestamp" < hi)
+        into result;
+      return result;
+    end if;
+    -- All events: the closed hours' totals, and a count of the others' events in one range
+    -- (no grouping by type: the index alone may answer).
+    -- The first hour not closed (null: all 24 closed) and the closed hours after it.
+    select f.first_open,
+           coalesce((select array_agg(c.hour) from analytics.closed_hours c
+                      where c.hour > f.first_open and c.hour < hi), '{}')
+      into first_open, closed_after
+      from (select min(lo + g.i * interval '1 hour') as first_open
+              from generate_series(0, 23) as g (i)
+             where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour')) as f;
+    select coalesce((select sum(he.events) from analytics.hourly_events he
+                      where he.hour >= lo and he.hour < hi
+                        and exists (select 1 from analytics.closed_hours c where c.hour = he.hour)), 0)
+           + coalesce((select count(*) from public.events e
+                        where first_open is not null
+                          and e."timestamp" >= first_open and e."timestamp" < hi
+                          and (cardinality(closed_after) = 0
+                               or date_trunc('hour', e."timestamp", 'UTC') <> all (closed_after))), 0)
+      into result;
+    return result;
+  end if;
+  select c.value into result
+    from private.open_day_metrics(target_day, only_metric) c
+   where c.dimension = only_dimension;
+  return coalesce(result, 0);
+end
+$$;
