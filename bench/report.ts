@@ -489,6 +489,12 @@ ${
           n(r.liveHours.closeHourMs / 1000, 3),
         ]]
         : []),
+      ...(r.liveHours?.snapshotMs !== undefined
+        ? [[
+          `every minute: refresh_live_parts at 19:59, the open hour at the ${largeLabel} rate`,
+          n(r.liveHours.snapshotMs / 1000, 3),
+        ]]
+        : []),
     ])
   }
 

@@ -105,6 +105,7 @@ Deno.test("the live part late in a day is judged against 5 ms and listed with th
       },
     ],
     closeHourMs: 7.6,
+    snapshotMs: 3.4,
     dayEvents: 10_000,
   };
   const report = renderReport(r);
@@ -116,6 +117,10 @@ Deno.test("the live part late in a day is judged against 5 ms and listed with th
   assert.match(
     report,
     /\| hourly: close_hour, one hour at the 1 M rate \(500 events\) \| 0\.008 \|/,
+  );
+  assert.match(
+    report,
+    /\| every minute: refresh_live_parts at 19:59, the open hour at the 1 M rate \| 0\.003 \|/,
   );
   delete r.liveHours;
   assert.match(

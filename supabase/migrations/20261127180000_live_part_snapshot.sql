@@ -14,7 +14,7 @@
 -- the events of transactions older than the oldest one still running when it started
 -- (txid < pg_snapshot_xmin: no such transaction can commit later). The live part of a
 -- query is then the snapshot plus the events of newer transactions (txid >= that bound:
--- the delivery-order index public.events (txid, seq) finds them), about a minute of events
+-- the delivery-order index on public.events (txid) finds them), about a minute of events
 -- instead of up to an hour. Exact whatever happens in between:
 --   * the snapshot and the newer events are disjoint (split by txid) and together are every
 --     event of the range a reader sees;
@@ -24,7 +24,9 @@
 --     way analytics.hourly_day_users changes) drops the day's snapshot (triggers below,
 --     truncate included), and readers of a day without one compute its live part as before;
 --   * readers check besides that the snapshot's first hour is still the day's first hour
---     not closed.
+--     not closed, and (for active users) that the closed hours' set of users is there.
+-- The job never waits for a lock (a run going, a day's hour being closed: left to the next
+-- minute), so it cannot deadlock with the hourly job or anything else.
 -- Events deleted after a snapshot stay counted until the next one (a minute), as closed
 -- hours keep them until closed again.
 --
@@ -184,10 +186,12 @@ begin
     select min(lo + g.i * interval '1 hour') into first_open
       from generate_series(0, 23) as g (i)
      where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour');
-    -- All 24 hours closed, or a closed hour after the first one not closed: none taken (the
+    -- All 24 hours closed, a closed hour after the first one not closed, or closed hours
+    -- without their set of users (a day the nightly job closed, reopened): none taken (the
     -- day's live part is computed as before).
     continue when first_open is null
-      or exists (select 1 from analytics.closed_hours c where c.hour > first_open and c.hour < hi);
+      or exists (select 1 from analytics.closed_hours c where c.hour > first_open and c.hour < hi)
+      or (first_open > lo and not exists (select 1 from analytics.hourly_day_totals dt where dt.day = d));
     insert into analytics.live_parts (day, from_hour, upto_xid, events, new_users)
     values (d, first_open, bound, 0, 0);
     insert into analytics.live_part_events (day, event_type, events)
@@ -303,6 +307,10 @@ begin
     -- The closed hours' users, the snapshot's users not among them, and the users of the
     -- events it left out who are in neither.
     select dt.active_users into closed_total from analytics.hourly_day_totals dt where dt.day = target_day;
+  end if;
+  -- Closed hours without their set of users (gone since the snapshot: a day the nightly job
+  -- closed, reopened): the snapshot's users cannot be told apart from theirs, read as before.
+  if only_metric = 'active_users' and snap_from is not null and (closed_total is not null or snap_from = lo) then
     return query
     with newer_users as materialized (
       select distinct e.user_id

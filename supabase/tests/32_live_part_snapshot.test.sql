@@ -7,7 +7,7 @@
 -- bound (it is running): they are the "newer" events read live. Events of finished older
 -- transactions are stood in for by rows inserted with an old txid (1).
 begin;
-select plan(16);
+select plan(18);
 select tests.share_pgtap_tables();
 -- The job's lock for the whole test: a run pg_cron starts meanwhile leaves the work to ours.
 select pg_advisory_xact_lock(hashtext('beacon.refresh_live_parts'));
@@ -110,6 +110,21 @@ select tests.authenticate_as(current_setting('test.sam')::uuid);
 select is(pg_temp.answers(), pg_temp.expected(),
   'a snapshot not matching the closed hours is not read: the live part is computed from the events');
 select tests.clear_authentication();
+
+-- The closed hours' set of users gone after the snapshot (a day the nightly job closed,
+-- reopened by hand): active users are not read from the snapshot, and the job takes none.
+select analytics.refresh_live_parts();
+delete from analytics.hourly_day_users where day = current_setting('test.day')::date;
+delete from analytics.hourly_day_totals where day = current_setting('test.day')::date;
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.answers(), pg_temp.expected(),
+  'closed hours without their set of users: active users read as before, not from the snapshot');
+select tests.clear_authentication();
+select analytics.refresh_live_parts();
+select ok(not exists (select 1 from analytics.live_parts where day = current_setting('test.day')::date),
+  'and no snapshot is taken for such a day');
+-- Closing an hour again rebuilds the set.
+select private.close_hour(current_setting('test.lo')::timestamptz + interval '1 hour');
 
 -- Taken again, then an hour closed: the day's snapshot goes (trigger), answers stay exact.
 select analytics.refresh_live_parts();
