@@ -220,6 +220,18 @@ async function scenario(db: Database) {
   );
   assert.equal(snapshots, 1, "today has a snapshot");
   await check("the open hour from the snapshot");
+  // The 7-day window of today (yesterday's hours all closed, today's snapshot) is counted
+  // from the bitmaps, not as before.
+  const [{ fast }] = await actAsUser(
+    db,
+    { sub: viewer },
+    (tx) =>
+      tx.query<{ fast: boolean }>(
+        "select private.open_window_users($1::date - 6, $1::date) is not null as fast",
+        [today],
+      ),
+  );
+  assert.ok(fast, "the windows holding yesterday and today are read from the bitmaps");
   const openFrom = now - (now % HOUR_MS);
   await insertEvents(
     db,

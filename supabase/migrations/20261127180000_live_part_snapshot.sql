@@ -75,6 +75,24 @@ comment on table analytics.live_part_users is
 comment on column analytics.live_part_users.day is 'The UTC day.';
 comment on column analytics.live_part_users.user_id is 'A user with an event in the snapshot.';
 
+-- The snapshot's users as bitmaps of their person numbers (analytics.person_ids, numbered by
+-- the job when new), as private.user_day_bits has closed days' users: the 7- and 30-day
+-- windows and calendar buckets holding the day OR them (migration 20261127190000).
+create table private.live_part_bits (
+  day date not null references analytics.live_parts (day) on delete cascade,
+  page integer not null check (page >= 0),
+  bits bit varying not null check (length(bits) = 32768),
+  primary key (day, page)
+);
+comment on table private.live_part_bits is
+  'Beacon: the users of analytics.live_part_users as pages of 32768 bits over their person numbers (analytics.person_ids, person_id = the user id as text). Written by analytics.refresh_live_parts with them.';
+revoke all on table private.live_part_bits from public, anon, authenticated, service_role, analyst;
+grant select on table private.live_part_bits to authenticated, service_role, analyst;
+alter table private.live_part_bits enable row level security;
+create policy live_part_bits_read on private.live_part_bits for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
+
 -- Access: as the hourly tables (superusers and analysts read; only the job writes).
 revoke all on table analytics.live_parts from public, anon, authenticated, service_role, analyst;
 grant select on table analytics.live_parts to authenticated, service_role, analyst;
@@ -206,6 +224,21 @@ begin
        and e.user_id is not null
        and not exists (select 1 from analytics.hourly_day_users du where du.day = d and du.user_id = e.user_id);
     get diagnostics added = row_count;
+    -- Their bitmaps, new users numbered first.
+    insert into analytics.person_ids (person_id, id)
+    select n.person_id, nextval('private.person_id_seq')
+      from (select lu.user_id::text collate "C" as person_id
+              from analytics.live_part_users lu
+             where lu.day = d
+               and not exists (select 1 from analytics.person_ids i where i.person_id = lu.user_id::text collate "C")
+             order by 1) as n
+    on conflict (person_id) do nothing;
+    insert into private.live_part_bits (day, page, bits)
+    select d, i.id / 32768, private.page_bits(array_agg(i.id % 32768))
+      from analytics.live_part_users lu
+      join analytics.person_ids i on i.person_id = lu.user_id::text collate "C"
+     where lu.day = d
+     group by i.id / 32768;
     select coalesce(sum(le.events), 0) into counted from analytics.live_part_events le where le.day = d;
     update analytics.live_parts l set events = counted, new_users = added where l.day = d;
     n := n + 1;

@@ -70,8 +70,8 @@ select is(array[pg_temp.metric(1, 'weekly_active_users'), pg_temp.metric(2, 'wee
   array[3, 4]::numeric[], 'every day of the windows closed: the bitmaps are what is counted');
 
 select tests.act_as('service_role');
-select throws_ok($$select * from private.user_day_bits$$, '42501', null,
-  'the service role cannot read the bitmaps');
+select ok((select count(*) > 0 from private.user_day_bits),
+  'the service role reads the bitmaps (the read functions count windows from them as their caller since migration 20261127190000; pgTAP 33 has the other roles)');
 select tests.clear_authentication();
 select ok(not has_function_privilege('authenticated', 'private.closed_users_between(date,date)', 'execute'),
   'signed-in users cannot call private.closed_users_between');
