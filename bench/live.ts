@@ -15,7 +15,8 @@
  * minute job (analytics.refresh_live_parts) is taken to have run at 19:59: its snapshot is
  * taken with the open hour's last minute moved out, and that minute's events are then
  * inserted again (new transactions, new heap pages), so each query reads them live as at
- * 20:00 on a real day. Everything is put back afterwards (events moved back, yesterday closed
+ * 20:00 on a real day. pg_cron's jobs are paused meanwhile (the simulation runs them itself).
+ * Everything is put back afterwards (events moved back, yesterday closed
  * again by the nightly job's analytics.aggregate_day, the hourly rollup and the snapshots
  * emptied).
  *
@@ -27,6 +28,7 @@
  */
 import type { Database } from "../database/mod.ts";
 import { actAsUser } from "../database/act_as.ts";
+import { openPostgres } from "../database/postgres.ts";
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
 import { median } from "./ingest.ts";
@@ -63,19 +65,25 @@ const HOURLY_TABLES =
   `analytics.closed_hours, analytics.hourly_events, analytics.hourly_user_activity,
   analytics.hourly_day_users, analytics.hourly_day_totals, analytics.hourly_runs`;
 
+/** Every metric of the dashboard's chart, by day, week and month, and the breakdown. */
+const METRICS = [
+  "events",
+  "signups",
+  "active_users",
+  "weekly_active_users",
+  "monthly_active_users",
+  "active_subscriptions",
+  "mrr_cents",
+  "new_subscriptions",
+  "churned_subscriptions",
+];
 const QUERIES: Array<{ name: string; sql: string }> = [
-  {
-    name: "timeseries events, 90 days by day",
-    sql: `select * from analytics.timeseries('events', ${FROM_90}, ${TODAY}, 'day')`,
-  },
-  {
-    name: "timeseries active users, 90 days by day",
-    sql: `select * from analytics.timeseries('active_users', ${FROM_90}, ${TODAY}, 'day')`,
-  },
-  {
-    name: "timeseries events, 90 days by week",
-    sql: `select * from analytics.timeseries('events', ${FROM_90}, ${TODAY}, 'week')`,
-  },
+  ...METRICS.flatMap((metric) =>
+    ["day", "week", "month"].map((bucket) => ({
+      name: `timeseries ${metric.replaceAll("_", " ")}, 90 days by ${bucket}`,
+      sql: `select * from analytics.timeseries('${metric}', ${FROM_90}, ${TODAY}, '${bucket}')`,
+    }))
+  ),
   {
     name: "breakdown, 90 days",
     sql: `select * from analytics.breakdown(${FROM_90}, ${TODAY})`,
@@ -115,8 +123,12 @@ export async function benchLiveHours(
   db: Database,
   query: (sql: string) => Promise<unknown[]>,
   label: string,
+  adminUrl?: string,
 ): Promise<LiveHoursResult> {
   await db.exec(`create table if not exists public.bench_live_moved (like public.events)`);
+  // The simulation runs the jobs itself: pg_cron's (the minute snapshot, the hourly rollup,
+  // the nightly job) would move the simulated day under it. Paused, and resumed after.
+  const paused = adminUrl ? await pauseCronJobs(adminUrl) : [];
   try {
     // Set the simulated day up: reopened, 20 hours of events, today empty.
     await db.exec(`
@@ -161,8 +173,9 @@ export async function benchLiveHours(
 
     const rolledUp = [];
     for (const q of QUERIES) rolledUp.push(await timed(query, q.sql, 15));
-    // The same queries with the hourly rollup ignored: every hour of the day live.
-    await db.exec(`truncate ${HOURLY_TABLES}`);
+    // The same queries with the hourly rollup, the snapshot and the kept subscription
+    // metrics ignored: every hour of the day live.
+    await db.exec(`truncate ${HOURLY_TABLES}; delete from private.open_day_subscriptions;`);
     const queries: LiveTiming[] = [];
     for (const [i, q] of QUERIES.entries()) {
       const live = await timed(query, q.sql, 5);
@@ -174,7 +187,7 @@ export async function benchLiveHours(
         p50: percentile(rolledUp[i].times, 50),
         p95: percentile(rolledUp[i].times, 95),
         baseline: median(live.times),
-        baselineName: "the day's 20 hours live (hourly rollup ignored)",
+        baselineName: "the day's 20 hours live (hourly rollup and snapshots ignored)",
       });
     }
     return {
@@ -199,11 +212,41 @@ export async function benchLiveHours(
     await db.exec(`
       truncate ${HOURLY_TABLES};
       delete from analytics.live_parts;
+      delete from private.open_day_subscriptions;
       -- Their ids stay in the idempotency table when they leave; out first, or they are retries.
       delete from private.event_ids where id in (select id from public.bench_live_moved);
       insert into public.events overriding system value select * from public.bench_live_moved;
       drop table public.bench_live_moved;`);
     await db.query(`select analytics.aggregate_day(${SIM_DAY})`);
+    if (adminUrl) await resumeCronJobs(adminUrl, paused);
+  }
+}
+
+/** Pauses every active pg_cron job (as a superuser); returns their ids (none without pg_cron). */
+async function pauseCronJobs(adminUrl: string): Promise<number[]> {
+  const admin = openPostgres(adminUrl, { max: 1 });
+  try {
+    const [{ cron }] = await admin.query<{ cron: boolean }>(
+      `select to_regclass('cron.job') is not null as cron`,
+    );
+    if (!cron) return [];
+    const rows = await admin.query<{ jobid: number }>(
+      `update cron.job set active = false where active returning jobid::int as jobid`,
+    );
+    return rows.map((r) => r.jobid);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Makes the given pg_cron jobs active again (as a superuser). */
+async function resumeCronJobs(adminUrl: string, ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const admin = openPostgres(adminUrl, { max: 1 });
+  try {
+    await admin.query(`update cron.job set active = true where jobid = any($1::bigint[])`, [ids]);
+  } finally {
+    await admin.close();
   }
 }
 
@@ -222,7 +265,7 @@ if (import.meta.main) {
     );
     const asViewer = (sql: string) =>
       actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 });
-    const result = await benchLiveHours(db, asViewer, `${millions} M`);
+    const result = await benchLiveHours(db, asViewer, `${millions} M`, pg.adminUrl);
     console.log(JSON.stringify(result, null, 2));
   } finally {
     await db.close();

@@ -57,6 +57,7 @@ async function measure(section: Section): Promise<unknown> {
       // The live baselines read whole days: no 8 s dashboard timeout here (as bench/run.ts).
       (sql) => actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 }),
       `${millions} M`,
+      pg.adminUrl,
     );
   } finally {
     await db.close();

@@ -316,7 +316,12 @@ if (import.meta.main) {
     );
     results.revenue = await benchRevenue(db, viewer!.sub);
     results.trends = await benchTrends(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
-    results.liveHours = await benchLiveHours(db, (sql) => query(db, sql), `${LARGE_MILLIONS} M`);
+    results.liveHours = await benchLiveHours(
+      db,
+      (sql) => query(db, sql),
+      `${LARGE_MILLIONS} M`,
+      pg.adminUrl,
+    );
 
     log("aggregating a day of 100 k and of 1 M events");
     const heavyDay = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);

@@ -159,6 +159,99 @@ create trigger beacon_drop_live_parts
   for each statement execute function private.drop_live_part();
 
 -- ---------------------------------------------------------------------------------------
+-- The subscription metrics of the days not closed, kept while subscriptions do not change
+-- ---------------------------------------------------------------------------------------
+-- A series of active_subscriptions, mrr_cents, new_subscriptions or churned_subscriptions
+-- computes each day not closed from every subscription (private.compute_day): 10-25 ms a
+-- day with 26 k subscriptions, whatever the hour. They depend on the subscriptions only (no
+-- clock, no events), so the job keeps them per day with the private.revenue_changes value
+-- it saw (every write to public.subscriptions, analytics.exchange_rates or
+-- analytics.revenue_settings takes a new one: migration 20261127020000); readers use them
+-- while that value is current, and compute as before otherwise. The job computes them under
+-- a SHARE lock on public.subscriptions (taken without waiting; none: left to the next
+-- minute), so that no write it does not see can commit with the value it saw.
+create table private.open_day_subscriptions (
+  day date primary key,
+  change_seen bigint not null,
+  taken_at timestamptz not null default now()
+);
+comment on table private.open_day_subscriptions is
+  'Beacon: the days not closed whose subscription metrics private.open_day_subscription_metrics keeps, with the private.revenue_changes value they were computed at (stale once it moves). Written by private.refresh_open_day_subscriptions.';
+create table private.open_day_subscription_metrics (
+  day date not null references private.open_day_subscriptions (day) on delete cascade,
+  metric text not null,
+  dimension text not null,
+  value numeric not null,
+  primary key (day, metric, dimension)
+);
+comment on table private.open_day_subscription_metrics is
+  'Beacon: active_subscriptions, mrr_cents, new_subscriptions and churned_subscriptions of a day not closed, as private.compute_day computes them (every subscription). Written by private.refresh_open_day_subscriptions.';
+revoke all on table private.open_day_subscriptions, private.open_day_subscription_metrics
+  from public, anon, authenticated, service_role, analyst;
+grant select on table private.open_day_subscriptions, private.open_day_subscription_metrics
+  to authenticated, service_role, analyst;
+alter table private.open_day_subscriptions enable row level security;
+alter table private.open_day_subscription_metrics enable row level security;
+create policy open_day_subscriptions_read on private.open_day_subscriptions for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
+create policy open_day_subscription_metrics_read on private.open_day_subscription_metrics for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
+
+create function private.refresh_open_day_subscriptions()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+  today date := (now() at time zone 'UTC')::date;
+  seen bigint;
+  d date;
+  n integer := 0;
+begin
+  -- Nothing to do (every day kept at the current value): no lock.
+  if not exists (
+    select 1 from generate_series(0, 7) as g (i)
+     where not exists (select 1 from analytics.aggregated_days a where a.day = today - g.i)
+       and not exists (select 1 from private.open_day_subscriptions s
+                        where s.day = today - g.i
+                          and s.change_seen = (select q.last_value from private.revenue_changes q))) then
+    return 0;
+  end if;
+  begin
+    lock table public.subscriptions in share mode nowait;
+  exception when lock_not_available then
+    return 0;
+  end;
+  seen := (select q.last_value from private.revenue_changes q);
+  delete from private.open_day_subscriptions s
+   where s.day < today - 7 or s.day > today or s.change_seen <> seen
+      or exists (select 1 from analytics.aggregated_days a where a.day = s.day);
+  for d in
+    select today - g.i from generate_series(0, 7) as g (i)
+     where not exists (select 1 from analytics.aggregated_days a where a.day = today - g.i)
+       and not exists (select 1 from private.open_day_subscriptions s where s.day = today - g.i)
+     order by 1
+  loop
+    insert into private.open_day_subscriptions (day, change_seen) values (d, seen);
+    -- The two families of private.compute_day that read subscriptions, whole.
+    insert into private.open_day_subscription_metrics (day, metric, dimension, value)
+    select d, c.metric, c.dimension, c.value from private.day_paying_subscriptions(d) c
+    union all
+    select d, c.metric, c.dimension, c.value from private.day_subscription_changes(d) c;
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+comment on function private.refresh_open_day_subscriptions() is
+  'Computes the subscription metrics of the days not closed (of the last 7 and today) whose kept ones are missing or stale (private.open_day_subscriptions), under a SHARE lock on public.subscriptions taken without waiting (none: returns 0). Called by analytics.refresh_live_parts; returns the days computed.';
+revoke all on function private.refresh_open_day_subscriptions() from public, anon, authenticated, service_role, analyst;
+
+-- ---------------------------------------------------------------------------------------
 -- The job
 -- ---------------------------------------------------------------------------------------
 create function analytics.refresh_live_parts()
@@ -243,6 +336,8 @@ begin
     update analytics.live_parts l set events = counted, new_users = added where l.day = d;
     n := n + 1;
   end loop;
+  -- The days' subscription metrics, when subscriptions changed.
+  perform private.refresh_open_day_subscriptions();
   return n;
 end
 $$;

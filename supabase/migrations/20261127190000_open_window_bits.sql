@@ -215,7 +215,8 @@ grant execute on function private.open_window_users(date, date) to authenticated
 
 -- ---------------------------------------------------------------------------------------
 -- private.open_day_metrics: the windows of a day not closed from the bitmaps when they can
--- answer (as 20261127180000 otherwise)
+-- answer, its subscription metrics from what the minute job keeps while current (as
+-- 20261127180000 otherwise)
 -- ---------------------------------------------------------------------------------------
 create or replace function private.open_day_metrics(target_day date, only_metric text)
 returns table (metric text, dimension text, value numeric)
@@ -239,6 +240,19 @@ declare
 begin
   if target_day is null or only_metric is null then
     raise exception 'private.open_day_metrics: target_day and only_metric must not be null' using errcode = '22004';
+  end if;
+
+  if only_metric in ('active_subscriptions', 'mrr_cents', 'new_subscriptions', 'churned_subscriptions') then
+    -- Kept by the minute job while no subscription changed since (migration 20261127180000).
+    if exists (select 1 from private.open_day_subscriptions s
+                where s.day = target_day
+                  and s.change_seen = (select q.last_value from private.revenue_changes q)) then
+      return query
+      select m.metric, m.dimension, m.value
+        from private.open_day_subscription_metrics m
+       where m.day = target_day and m.metric = only_metric;
+      return;
+    end if;
   end if;
 
   if only_metric in ('weekly_active_users', 'monthly_active_users') then

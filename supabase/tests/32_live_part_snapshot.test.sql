@@ -7,7 +7,7 @@
 -- bound (it is running): they are the "newer" events read live. Events of finished older
 -- transactions are stood in for by rows inserted with an old txid (1).
 begin;
-select plan(18);
+select plan(20);
 select tests.share_pgtap_tables();
 -- The job's lock for the whole test: a run pg_cron starts meanwhile leaves the work to ours.
 select pg_advisory_xact_lock(hashtext('beacon.refresh_live_parts'));
@@ -149,11 +149,36 @@ select tests.authenticate_as(current_setting('test.sam')::uuid);
 select is(pg_temp.answers(), pg_temp.expected(), 'and reads exactly');
 select tests.clear_authentication();
 
+-- The day's subscription metrics, kept by the job while no subscription changes: read (a
+-- forged value shows), then stale once one does (computed as before, exactly).
+create function pg_temp.subscriptions_metric() returns numeric language sql as $$
+  select t.value from analytics.timeseries('active_subscriptions', current_setting('test.day')::date,
+                                           current_setting('test.day')::date, 'day') t
+$$;
+grant execute on function pg_temp.subscriptions_metric() to public;
+select set_config('test.paying', (select c.value from private.compute_day(current_setting('test.day')::date, 'active_subscriptions') c
+                                   where c.dimension = '')::text, true);
+update private.open_day_subscription_metrics set value = value + 1000
+ where day = current_setting('test.day')::date and metric = 'active_subscriptions' and dimension = '';
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.subscriptions_metric(), current_setting('test.paying')::numeric + 1000,
+  'a day''s subscription metrics come from what the job keeps (forged here)');
+select tests.clear_authentication();
+insert into public.subscriptions (user_id, plan, amount_cents, started_at)
+values (current_setting('test.alice')::uuid, 'pro', 4900, current_setting('test.lo')::timestamptz - interval '3 days');
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.subscriptions_metric(),
+          (select c.value from private.compute_day(current_setting('test.day')::date, 'active_subscriptions') c where c.dimension = ''),
+  'a subscription written since: what the job kept is stale and not read; computed as before');
+select tests.clear_authentication();
+
 -- Access: as the hourly tables; only the service role runs the job.
 select analytics.refresh_live_parts();
 select tests.authenticate_as(current_setting('test.olive')::uuid);
 select is((select count(*) from analytics.live_parts) + (select count(*) from analytics.live_part_users)
-          + (select count(*) from analytics.live_part_events), 0::bigint,
+          + (select count(*) from analytics.live_part_events) + (select count(*) from private.live_part_bits)
+          + (select count(*) from private.open_day_subscriptions)
+          + (select count(*) from private.open_day_subscription_metrics), 0::bigint,
   'an ordinary user reads no snapshot');
 select throws_ok('select analytics.refresh_live_parts()', '42501', null,
   'a signed-in user cannot run the job');
