@@ -25,8 +25,11 @@
 --     truncate included), and readers of a day without one compute its live part as before;
 --   * readers check besides that the snapshot's first hour is still the day's first hour
 --     not closed, and (for active users) that the closed hours' set of users is there.
--- The job never waits for a lock (a run going, a day's hour being closed: left to the next
--- minute), so it cannot deadlock with the hourly job or anything else.
+-- The job never waits for a lock long (a run going, a day's hour being closed: left to the
+-- next minute; a row lock: lock_timeout 200 ms, then this minute's snapshots are left out),
+-- so it cannot deadlock with the hourly or the nightly job. No snapshots are taken while a
+-- transaction has been open for 5 minutes (the bound would stay old), and readers ignore
+-- one not replaced for 5 minutes (the job stopped): the reads then compute as before.
 -- Events deleted after a snapshot stay counted until the next one (a minute), as closed
 -- hours keep them until closed again.
 --
@@ -260,6 +263,7 @@ language plpgsql
 security definer
 set search_path = ''
 set jit = off
+set lock_timeout = '200ms'
 as $$
 declare
   -- Events of transactions below it are final: counted here; the others are read live.
@@ -278,6 +282,17 @@ begin
   if not pg_try_advisory_xact_lock(hashtext('beacon.refresh_live_parts')) then
     return 0;
   end if;
+  -- A transaction open for minutes (or prepared and left) keeps the bound old, and the
+  -- newer events readers add would be all of them since: no snapshots then, the reads
+  -- compute as before. (Sessions of other roles count where the job's owner may see them,
+  -- as Supabase's postgres may: pg_read_all_stats.)
+  if exists (select 1 from pg_catalog.pg_stat_activity a
+              where a.backend_xid is not null and a.xact_start < now() - interval '5 minutes')
+     or exists (select 1 from pg_catalog.pg_prepared_xacts p where p.prepared < now() - interval '5 minutes') then
+    delete from analytics.live_parts;
+    return 0;
+  end if;
+  begin
   delete from analytics.live_parts l
    where l.day < today - 7 or l.day > today
       or exists (select 1 from analytics.aggregated_days a where a.day = l.day);
@@ -336,13 +351,18 @@ begin
     update analytics.live_parts l set events = counted, new_users = added where l.day = d;
     n := n + 1;
   end loop;
+  exception when lock_not_available or deadlock_detected then
+    -- A row another job holds (a snapshot its closing drops, a user it numbers): waiting
+    -- could deadlock with it (lock_timeout above); this minute's snapshots are left out.
+    return 0;
+  end;
   -- The days' subscription metrics, when subscriptions changed.
   perform private.refresh_open_day_subscriptions();
   return n;
 end
 $$;
 comment on function analytics.refresh_live_parts() is
-  'Takes the snapshot of each day not closed (of the last 7 and today): its hours not rolled up yet, events per type and users not among its closed hours'' users, counting events of transactions older than the oldest one running (analytics.live_parts). Run every minute by pg_cron (live_part_snapshot) or Beacon''s scheduler; returns the days taken (0 when another run is going). Never waits for a lock: a day whose hour is being closed is skipped.';
+  'Takes the snapshot of each day not closed (of the last 7 and today): its hours not rolled up yet, events per type and users not among its closed hours'' users, counting events of transactions older than the oldest one running (analytics.live_parts). Run every minute by pg_cron (live_part_snapshot) or Beacon''s scheduler; returns the days taken (0 when another run is going, a lock is held longer than 200 ms, or a transaction has been open for 5 minutes: then none are kept). A day whose hour is being closed is skipped.';
 revoke all on function analytics.refresh_live_parts() from public, anon, authenticated, service_role, analyst;
 grant execute on function analytics.refresh_live_parts() to service_role;
 
@@ -400,6 +420,8 @@ begin
     select l.from_hour, l.upto_xid, l.new_users into snap_from, snap_xid, snap_new
       from analytics.live_parts l
      where l.day = target_day
+       -- One the job has not replaced for minutes (the job stopped) is not read.
+       and l.taken_at > now() - interval '5 minutes'
        and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
            = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
   end if;
@@ -572,6 +594,8 @@ begin
     select l.from_hour, l.upto_xid, l.events into snap_from, snap_xid, snap_events
       from analytics.live_parts l
      where l.day = target_day
+       -- One the job has not replaced for minutes (the job stopped) is not read.
+       and l.taken_at > now() - interval '5 minutes'
        and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
            = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
     if snap_from is not null then

@@ -150,7 +150,7 @@ begin
                and c.hour < g.d::timestamp at time zone 'UTC' + interval '1 day') as closed,
            exists (select 1 from analytics.hourly_day_totals dt where dt.day = g.d::date) as has_set
       from generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') as g (d)
-      left join analytics.live_parts l on l.day = g.d::date
+      left join analytics.live_parts l on l.day = g.d::date and l.taken_at > now() - interval '5 minutes'
      where not exists (select 1 from analytics.aggregated_days a where a.day = g.d::date)
   loop
     if o.from_hour is null then
@@ -270,6 +270,8 @@ begin
     select l.from_hour, l.upto_xid, l.new_users into snap_from, snap_xid, snap_new
       from analytics.live_parts l
      where l.day = target_day
+       -- One the job has not replaced for minutes (the job stopped) is not read.
+       and l.taken_at > now() - interval '5 minutes'
        and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
            = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
   end if;

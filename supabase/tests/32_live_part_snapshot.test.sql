@@ -9,8 +9,11 @@
 begin;
 select plan(20);
 select tests.share_pgtap_tables();
--- The job's lock for the whole test: a run pg_cron starts meanwhile leaves the work to ours.
+-- pg_cron runs the jobs in this database: their locks for the whole test (a minute run
+-- started meanwhile leaves the work to ours; an hourly or nightly one waits for the end).
 select pg_advisory_xact_lock(hashtext('beacon.refresh_live_parts'));
+select pg_advisory_xact_lock(hashtext('beacon.run_hourly_rollup'));
+select pg_advisory_xact_lock(hashtext('beacon.run_daily_aggregation'));
 
 select set_config('test.alice', tests.create_user('alice@live-part.test')::text, true);
 select set_config('test.bob', tests.create_user('bob@live-part.test')::text, true);
@@ -28,6 +31,12 @@ delete from public.events
    and "timestamp" < current_setting('test.lo')::timestamptz + interval '1 day';
 delete from analytics.closed_hours
  where hour >= current_setting('test.lo')::timestamptz and hour < current_setting('test.lo')::timestamptz + interval '1 day';
+delete from analytics.hourly_events
+ where hour >= current_setting('test.lo')::timestamptz and hour < current_setting('test.lo')::timestamptz + interval '1 day';
+delete from analytics.hourly_user_activity
+ where hour >= current_setting('test.lo')::timestamptz and hour < current_setting('test.lo')::timestamptz + interval '1 day';
+delete from analytics.hourly_day_users where day = current_setting('test.day')::date;
+delete from analytics.hourly_day_totals where day = current_setting('test.day')::date;
 
 -- Hours 00 and 01 (closed below): alice, erin, a view by someone anonymous.
 insert into public.events (event_type, user_id, anonymous_id, "timestamp", txid)
