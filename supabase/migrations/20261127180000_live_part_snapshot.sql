@@ -255,6 +255,87 @@ comment on function private.refresh_open_day_subscriptions() is
 revoke all on function private.refresh_open_day_subscriptions() from public, anon, authenticated, service_role, analyst;
 
 -- ---------------------------------------------------------------------------------------
+-- The closed days before today as trailing ORs of their users' bitmaps
+-- ---------------------------------------------------------------------------------------
+-- A 7- or 30-day window or a calendar bucket holding a day not closed ORs the bitmaps of its
+-- closed days (private.user_day_bits, one per day and page of 32768 person numbers): at the
+-- 10 M rate 20-30 pages a day, 50-70 ms for a 30-day window (measured by the liveHours
+-- bench). The job keeps, for the last closed day L, the OR of the closed days from L - k + 1
+-- to L for every k from 1 to 31, with the aggregated_at of each of the 31 days it read
+-- (taken before the bitmaps, so that a day closed again meanwhile makes it stale rather
+-- than wrong). private.open_window_users reads the one ORed set instead of a day's each,
+-- while those days' aggregated_at are what it saw (migration 20261127190000).
+create table private.trailing_user_bits_state (
+  singleton boolean primary key default true check (singleton),
+  last_day date not null,
+  seen timestamptz[] not null,
+  computed_at timestamptz not null default now()
+);
+comment on table private.trailing_user_bits_state is
+  'Beacon: the last closed day whose trailing ORs private.trailing_user_bits holds, and the analytics.aggregated_days.aggregated_at of the 31 days up to it (in day order, days not closed left out) when it was computed: stale once they differ. Written by private.refresh_trailing_user_bits.';
+create table private.trailing_user_bits (
+  span integer not null check (span between 1 and 31),
+  page integer not null check (page >= 0),
+  bits bit varying not null check (length(bits) = 32768),
+  primary key (span, page)
+);
+comment on table private.trailing_user_bits is
+  'Beacon: for the last closed day L of private.trailing_user_bits_state, the signed-in users of the closed days from L - span + 1 to L (the OR of their private.user_day_bits), as pages of 32768 bits over their person numbers. Written by private.refresh_trailing_user_bits.';
+revoke all on table private.trailing_user_bits_state, private.trailing_user_bits
+  from public, anon, authenticated, service_role, analyst;
+grant select on table private.trailing_user_bits_state, private.trailing_user_bits
+  to authenticated, service_role, analyst;
+alter table private.trailing_user_bits_state enable row level security;
+alter table private.trailing_user_bits enable row level security;
+create policy trailing_user_bits_state_read on private.trailing_user_bits_state for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
+create policy trailing_user_bits_read on private.trailing_user_bits for select
+  to authenticated, service_role, analyst
+  using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
+
+create function private.refresh_trailing_user_bits()
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+  today date := (now() at time zone 'UTC')::date;
+  last_closed date := (select max(a.day) from analytics.aggregated_days a where a.day < today);
+  seen_now timestamptz[];
+begin
+  if last_closed is null then
+    delete from private.trailing_user_bits;
+    delete from private.trailing_user_bits_state;
+    return false;
+  end if;
+  -- First what the days are, then their bitmaps: a day closed again in between leaves the
+  -- result stale (its aggregated_at moved), never wrong.
+  seen_now := array(select a.aggregated_at from analytics.aggregated_days a
+                     where a.day between last_closed - 30 and last_closed order by a.day);
+  if exists (select 1 from private.trailing_user_bits_state t
+              where t.last_day = last_closed and t.seen = seen_now) then
+    return false;
+  end if;
+  delete from private.trailing_user_bits;
+  delete from private.trailing_user_bits_state;
+  insert into private.trailing_user_bits (span, page, bits)
+  select k.span, u.page, bit_or(u.bits)
+    from generate_series(1, 31) as k (span)
+    join private.user_day_bits u on u.day between last_closed - k.span + 1 and last_closed
+   where exists (select 1 from analytics.aggregated_days a where a.day = u.day)
+   group by k.span, u.page;
+  insert into private.trailing_user_bits_state (last_day, seen) values (last_closed, seen_now);
+  return true;
+end
+$$;
+comment on function private.refresh_trailing_user_bits() is
+  'Computes private.trailing_user_bits for the last closed day when it is missing or stale (a day of its 31 closed again, or a new day closed). Called by analytics.refresh_live_parts; returns whether it computed.';
+revoke all on function private.refresh_trailing_user_bits() from public, anon, authenticated, service_role, analyst;
+
+-- ---------------------------------------------------------------------------------------
 -- The job
 -- ---------------------------------------------------------------------------------------
 create function analytics.refresh_live_parts()
@@ -356,6 +437,8 @@ begin
     -- could deadlock with it (lock_timeout above); this minute's snapshots are left out.
     return 0;
   end;
+  -- The closed days' trailing ORs, when a day was closed (again).
+  perform private.refresh_trailing_user_bits();
   -- The days' subscription metrics, when subscriptions changed.
   perform private.refresh_open_day_subscriptions();
   return n;
@@ -383,184 +466,10 @@ $cron$;
 -- =======================================================================================
 -- Readers: the live part from the snapshot where a valid one exists, as before otherwise
 -- =======================================================================================
--- private.open_day_metrics and private.open_day_value keep their signatures, results,
--- comments and settings (search_path, jit off, no parallel workers: migration
--- 20261127120000); the code after each snapshot branch is 20261127160000's.
-
--- ---------------------------------------------------------------------------------------
--- private.open_day_metrics
--- ---------------------------------------------------------------------------------------
-create or replace function private.open_day_metrics(target_day date, only_metric text)
-returns table (metric text, dimension text, value numeric)
-language plpgsql
-stable
-set search_path = ''
-set jit = off
-set max_parallel_workers_per_gather = 0
-as $$
-#variable_conflict use_column
-declare
-  lo timestamptz := target_day::timestamp at time zone 'UTC';
-  hi timestamptz := (target_day + 1)::timestamp at time zone 'UTC';
-  closed_total bigint;
-  users_filter bigint[];
-  first_open timestamptz;
-  closed_after timestamptz[];
-  snap_from timestamptz;
-  snap_xid xid8;
-  snap_new bigint;
-begin
-  if target_day is null or only_metric is null then
-    raise exception 'private.open_day_metrics: target_day and only_metric must not be null' using errcode = '22004';
-  end if;
-
-  if only_metric in ('events', 'active_users') then
-    -- The day's snapshot (analytics.refresh_live_parts), if it was taken with the day's
-    -- closed hours as they are: every hour before its first hour closed, none after.
-    select l.from_hour, l.upto_xid, l.new_users into snap_from, snap_xid, snap_new
-      from analytics.live_parts l
-     where l.day = target_day
-       -- One the job has not replaced for minutes (the job stopped) is not read.
-       and l.taken_at > now() - interval '5 minutes'
-       and (select count(*) from analytics.closed_hours c where c.hour >= lo and c.hour < hi)
-           = (extract(epoch from l.from_hour - lo) / 3600)::bigint;
-  end if;
-
-  if only_metric = 'events' and snap_from is not null then
-    -- Closed hours from the hourly rollup, the others from the snapshot and the events of
-    -- the transactions it left out.
-    return query
-    with by_type as (
-      select he.event_type, he.events::numeric as n
-        from analytics.hourly_events he
-       where he.hour >= lo and he.hour < snap_from
-      union all
-      select le.event_type, le.events::numeric
-        from analytics.live_part_events le
-       where le.day = target_day
-      union all
-      select e.event_type, count(*)::numeric
-        from public.events e
-       where e.txid >= snap_xid and e."timestamp" >= snap_from and e."timestamp" < hi
-       group by e.event_type
-    ),
-    totals as (
-      select t.event_type, sum(t.n) as n from by_type t group by t.event_type
-    )
-    select 'events'::text, ''::text, coalesce(sum(t.n), 0) from totals t
-    union all
-    select 'events'::text, t.event_type, t.n from totals t;
-    return;
-  end if;
-
-  if only_metric = 'active_users' and snap_from is not null then
-    -- The closed hours' users, the snapshot's users not among them, and the users of the
-    -- events it left out who are in neither.
-    select dt.active_users into closed_total from analytics.hourly_day_totals dt where dt.day = target_day;
-  end if;
-  -- Closed hours without their set of users (gone since the snapshot: a day the nightly job
-  -- closed, reopened): the snapshot's users cannot be told apart from theirs, read as before.
-  if only_metric = 'active_users' and snap_from is not null and (closed_total is not null or snap_from = lo) then
-    return query
-    with newer_users as materialized (
-      select distinct e.user_id
-        from public.events e
-       where e.txid >= snap_xid and e."timestamp" >= snap_from and e."timestamp" < hi
-         and e.user_id is not null
-    )
-    select 'active_users'::text, ''::text,
-           (coalesce(closed_total, 0) + snap_new
-            + (select count(*) from newer_users n
-                where not exists (select 1 from analytics.live_part_users lu
-                                   where lu.day = target_day and lu.user_id = n.user_id)
-                  and not exists (select 1 from analytics.hourly_day_users du
-                                   where du.day = target_day and du.user_id = n.user_id)))::numeric;
-    return;
-  end if;
-
-  if only_metric = 'events' then
-    return query
-    with hours as (
-      select lo + g.i * interval '1 hour' as hour_lo,
-             lo + (g.i + 1) * interval '1 hour' as hour_hi,
-             exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour') as closed
-        from generate_series(0, 23) as g (i)
-      offset 0 -- bounds computed here: a plain index range below, under RLS too
-    ),
-    by_type as (
-      select he.event_type, he.events::numeric as n
-        from hours h
-        join analytics.hourly_events he on he.hour = h.hour_lo
-       where h.closed
-      union all
-      select l.event_type, l.n
-        from hours h
-        cross join lateral (
-          select e.event_type, count(*)::numeric as n
-            from public.events e
-           where e."timestamp" >= h.hour_lo and e."timestamp" < h.hour_hi
-           group by e.event_type
-        ) as l
-       where not h.closed
-    ),
-    totals as (
-      select t.event_type, sum(t.n) as n from by_type t group by t.event_type
-    )
-    select 'events'::text, ''::text, coalesce(sum(t.n), 0) from totals t
-    union all
-    select 'events'::text, t.event_type, t.n from totals t;
-    return;
-  end if;
-
-  if only_metric = 'active_users' then
-    -- The filter copied out of its row (array_cat returns it whole, detoasted), so that
-    -- each look-up below reads it in memory rather than detoasting it again; one not built
-    -- (null, or not of its length) stays null: every user is looked up.
-    select dt.active_users,
-           case when array_length(dt.users_filter, 1) = 16384 then dt.users_filter || '{}'::bigint[] end
-      into closed_total, users_filter
-      from analytics.hourly_day_totals dt where dt.day = target_day;
-    -- A closed hour counts when the day's set of users has it (it has a total).
-    -- The first hour not closed (null: all 24 closed) and the closed hours after it.
-    if closed_total is null then
-      first_open := lo;
-      closed_after := '{}';
-    else
-      select f.first_open,
-             coalesce((select array_agg(c.hour) from analytics.closed_hours c
-                        where c.hour > f.first_open and c.hour < hi), '{}')
-        into first_open, closed_after
-        from (select min(lo + g.i * interval '1 hour') as first_open
-                from generate_series(0, 23) as g (i)
-               where not exists (select 1 from analytics.closed_hours c where c.hour = lo + g.i * interval '1 hour')) as f;
-    end if;
-
-    return query
-    with open_users as materialized (
-      select distinct e.user_id
-        from public.events e
-       where e."timestamp" >= first_open and e."timestamp" < hi and e.user_id is not null
-         and (cardinality(closed_after) = 0 or date_trunc('hour', e."timestamp", 'UTC') <> all (closed_after))
-    )
-    select 'active_users'::text, ''::text,
-           (coalesce(closed_total, 0)
-            + (select count(*) from open_users)
-            -- Less those already among the closed hours' users ((day, user_id) is unique):
-            -- only the users whose bit is set in the day's filter can be (a clear bit: not
-            -- among them), looked up together in one index scan rather than one lateral probe
-            -- each.
-            - (select count(*) from analytics.hourly_day_users du
-                where du.day = target_day
-                  and du.user_id = any (array(
-                        select o.user_id from open_users o
-                         where coalesce((users_filter[((pg_catalog.uuid_hash(o.user_id) & 1048575) >> 6) + 1]
-                                         >> ((pg_catalog.uuid_hash(o.user_id) & 1048575) & 63)) & 1 <> 0, true)))))::numeric;
-    return;
-  end if;
-
-  return query select c.metric, c.dimension, c.value from private.compute_day(target_day, only_metric) c;
-end
-$$;
+-- private.open_day_value (the events total) here; private.open_day_metrics (events per
+-- type, active users) in migration 20261127190000, with the windows. Both keep their
+-- signatures, results, comments and settings (search_path, jit off, no parallel workers:
+-- migration 20261127120000); the code after each snapshot branch is 20261127160000's.
 
 -- ---------------------------------------------------------------------------------------
 -- private.open_day_value

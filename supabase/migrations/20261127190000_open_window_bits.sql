@@ -135,6 +135,7 @@ declare
   o record;
   open_days date[] := '{}';
   newer uuid[] := '{}';
+  trail_day date;
   result bigint;
 begin
   if first_day is null or last_day is null or first_day > last_day or last_day > today then
@@ -184,10 +185,27 @@ begin
          and e.user_id is not null);
   end loop;
 
+  -- The closed days of the range from the job's trailing ORs when they are those from its
+  -- first day to the last closed day and the ORs hold (migration 20261127180000); else each
+  -- closed day's bitmaps.
+  select t.last_day into trail_day
+    from private.trailing_user_bits_state t
+   where t.last_day between open_window_users.first_day and open_window_users.last_day
+     and t.last_day - open_window_users.first_day + 1 <= 31
+     and not exists (select 1 from analytics.aggregated_days a
+                      where a.day > t.last_day and a.day <= open_window_users.last_day)
+     and t.seen = array(select a.aggregated_at from analytics.aggregated_days a
+                         where a.day between t.last_day - 30 and t.last_day order by a.day);
+
   with pages as (
+    select tb.page, tb.bits
+      from private.trailing_user_bits tb
+     where trail_day is not null and tb.span = trail_day - first_day + 1
+    union all
     select u.page, u.bits
       from private.user_day_bits u
-     where u.day between first_day and last_day
+     where trail_day is null
+       and u.day between first_day and last_day
        and exists (select 1 from analytics.aggregated_days a where a.day = u.day)
     union all
     select b.page, b.bits from private.open_user_bits b where b.day = any (open_days)
@@ -209,14 +227,15 @@ begin
 end
 $$;
 comment on function private.open_window_users(date, date) is
-  'Distinct signed-in users with an event from first_day to last_day (UTC, up to today) from bitmaps: closed days'' (private.user_day_bits), the closed hours'' of the days not closed (private.open_user_bits) and their snapshots'' (private.live_part_bits), plus the users of the events newer than each snapshot. Null when a day not closed has no snapshot that holds: count otherwise. As the caller (through RLS).';
+  'Distinct signed-in users with an event from first_day to last_day (UTC, up to today) from bitmaps: closed days'' (the minute job''s trailing ORs private.trailing_user_bits while they hold, else private.user_day_bits), the closed hours'' of the days not closed (private.open_user_bits) and their snapshots'' (private.live_part_bits), plus the users of the events newer than each snapshot. Null when a day not closed has no snapshot that holds: count otherwise. As the caller (through RLS).';
 revoke all on function private.open_window_users(date, date) from public, anon, authenticated, service_role, analyst;
 grant execute on function private.open_window_users(date, date) to authenticated, service_role, analyst;
 
 -- ---------------------------------------------------------------------------------------
--- private.open_day_metrics: the windows of a day not closed from the bitmaps when they can
--- answer, its subscription metrics from what the minute job keeps while current (as
--- 20261127180000 otherwise)
+-- private.open_day_metrics: a day not closed from the minute job's snapshot (migration
+-- 20261127180000: events per type and active users from the snapshot plus the newer
+-- events), its windows from the bitmaps, its subscription metrics from what the job keeps
+-- while current; as 20261127160000 otherwise
 -- ---------------------------------------------------------------------------------------
 create or replace function private.open_day_metrics(target_day date, only_metric text)
 returns table (metric text, dimension text, value numeric)

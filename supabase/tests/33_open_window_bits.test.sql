@@ -4,7 +4,7 @@
 -- bitmaps plus the users of newer events, each checked against the events themselves; the
 -- bitmaps read (a forged bit shows), and not read when a day has no snapshot that holds.
 begin;
-select plan(15);
+select plan(17);
 select tests.share_pgtap_tables();
 -- pg_cron runs the jobs in this database: their locks for the whole test (a minute run
 -- started meanwhile leaves the work to ours; an hourly or nightly one waits for the end).
@@ -46,6 +46,11 @@ select 'view', v.u, current_setting('test.lo')::timestamptz + v.at, '1'::xid8
                (current_setting('test.carol')::uuid, interval '5 hours 10 minutes')) as v (u, at);
 select private.close_hour(current_setting('test.lo')::timestamptz);
 select private.close_hour(current_setting('test.lo')::timestamptz + interval '1 hour');
+-- Three days before, erin, and that day closed by the nightly job (its users' bitmaps).
+select set_config('test.erin', tests.create_user('erin@window-bits.test')::text, true);
+insert into public.events (event_type, user_id, "timestamp")
+values ('view', current_setting('test.erin')::uuid, current_setting('test.lo')::timestamptz - interval '3 days' + interval '10 hours');
+select analytics.aggregate_day(current_setting('test.day')::date - 3);
 
 select is((select sum(bit_count(b.bits)) from private.open_user_bits b where b.day = current_setting('test.day')::date),
           (select count(*)::numeric from analytics.hourly_day_users du where du.day = current_setting('test.day')::date),
@@ -92,6 +97,18 @@ select is(pg_temp.window_users(current_setting('test.day')::date - 6, current_se
           pg_temp.users_between(current_setting('test.day')::date - 6, current_setting('test.day')::date),
           'the bitmaps answer (not the count as before)');
 select tests.clear_authentication();
+
+-- The closed days come from the job's trailing ORs (kept for the last closed day): a forged
+-- page in them shows too.
+select ok(exists (select 1 from private.trailing_user_bits_state), 'the job keeps the trailing ORs of the closed days');
+insert into private.trailing_user_bits (span, page, bits)
+select k, 60001, private.page_bits(array[3]) from generate_series(1, 31) as k;
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select is(pg_temp.series('weekly_active_users', 'day', current_setting('test.day')::date, current_setting('test.day')::date),
+          pg_temp.users_between(current_setting('test.day')::date - 6, current_setting('test.day')::date) + 1,
+          'the closed days of the window are read from the trailing ORs');
+select tests.clear_authentication();
+delete from private.trailing_user_bits where page = 60001;
 
 -- The bitmaps are what is read: a forged page shows.
 insert into private.open_user_bits (day, page, bits)
