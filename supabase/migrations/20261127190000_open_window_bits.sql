@@ -218,8 +218,13 @@ begin
   select coalesce((select sum(bit_count(m.bits)) from merged m), 0)
          -- The newer events' users whose bit is not set (or who have no number yet).
          + (select count(*)
-              from (select distinct x.user_id from unnest(newer) as x (user_id)) as n
-              left join analytics.person_ids i on i.person_id = n.user_id::text collate "C"
+              -- Their text form computed here (offset 0): under RLS the look-up below may
+              -- use the index only with a leakproof comparison (the uuid-to-text cast is
+              -- not), else it reads every person number.
+              from (select distinct x.user_id::text collate "C" as person_id
+                      from unnest(newer) as x (user_id)
+                    offset 0) as n
+              left join analytics.person_ids i on i.person_id = n.person_id
              where i.id is null
                 or not coalesce((select get_bit(m.bits, i.id % 32768) = 1 from merged m where m.page = i.id / 32768), false))
     into result;
