@@ -136,6 +136,8 @@ declare
   open_days date[] := '{}';
   newer uuid[] := '{}';
   trail_day date;
+  bare_from date;
+  bare_to date;
   result bigint;
 begin
   if first_day is null or last_day is null or first_day > last_day or last_day > today then
@@ -153,23 +155,34 @@ begin
       from generate_series(first_day::timestamp, last_day::timestamp, interval '1 day') as g (d)
       left join analytics.live_parts l on l.day = g.d::date and l.taken_at > now() - interval '5 minutes'
      where not exists (select 1 from analytics.aggregated_days a where a.day = g.d::date)
+     order by 1
   loop
+    if o.from_hour is null and not (o.closed = 24 and o.has_set) then
+      -- Without a snapshot (a day before the job's week, or one it has not reached) a day
+      -- counts only if nobody signed in has an event on it (a day with no events at all,
+      -- usually, before an app's first): such days are checked a run of them at a time.
+      if o.has_set then
+        return null;
+      end if;
+      if bare_to = o.day - 1 then
+        bare_to := o.day;
+        continue;
+      end if;
+      if bare_from is not null and exists (
+           select 1 from public.events e
+            where e."timestamp" >= bare_from::timestamp at time zone 'UTC'
+              and e."timestamp" < (bare_to + 1)::timestamp at time zone 'UTC'
+              and e.user_id is not null) then
+        return null;
+      end if;
+      bare_from := o.day;
+      bare_to := o.day;
+      continue;
+    end if;
     if o.from_hour is null then
       -- Every hour of it closed (a day the nightly job has not reached yet): its closed
       -- hours' users are all its users.
-      if o.closed = 24 and o.has_set then
-        open_days := open_days || o.day;
-        continue;
-      end if;
-      -- Else, without a snapshot (a day before the job's week, or one it has not reached),
-      -- it counts only if nobody signed in has an event on it (a day with no events at all,
-      -- usually): else the callers count as before.
-      if o.has_set or exists (select 1 from public.events e
-                               where e."timestamp" >= o.day::timestamp at time zone 'UTC'
-                                 and e."timestamp" < (o.day + 1)::timestamp at time zone 'UTC'
-                                 and e.user_id is not null) then
-        return null;
-      end if;
+      open_days := open_days || o.day;
       continue;
     end if;
     if o.closed <> (extract(epoch from o.from_hour - o.day::timestamp at time zone 'UTC') / 3600)::bigint
@@ -184,6 +197,13 @@ begin
          and e."timestamp" < (o.day + 1)::timestamp at time zone 'UTC'
          and e.user_id is not null);
   end loop;
+  if bare_from is not null and exists (
+       select 1 from public.events e
+        where e."timestamp" >= bare_from::timestamp at time zone 'UTC'
+          and e."timestamp" < (bare_to + 1)::timestamp at time zone 'UTC'
+          and e.user_id is not null) then
+    return null;
+  end if;
 
   -- The closed days of the range from the job's trailing ORs when they are those from its
   -- first day to the last closed day and the ORs hold (migration 20261127180000); else each
