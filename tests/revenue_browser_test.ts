@@ -23,6 +23,19 @@ Deno.test({
       ingestKey: "bk_e2e_ingest_key_0123456789",
       islandsDir,
     });
+    // The demo data draws its pounds customers at random (seeded, but with dates relative
+    // to now, so some starts draw none): one is made sure of, so that the report has a
+    // currency without a rate to show apart.
+    await beacon.db.query(
+      `insert into public.subscriptions (user_id, plan, status, amount_cents, currency, billing_interval, started_at)
+       select u.id, 'pro', 'active', 3900, 'GBP', 'month', now() - interval '80 days'
+         from auth.users u
+        where u.email like 'user%@example.com'
+          and not exists (select 1 from public.subscriptions s where s.user_id = u.id)
+          and not exists (select 1 from public.subscriptions g where g.currency = 'GBP')
+        order by u.created_at
+        limit 1`,
+    );
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
