@@ -141,8 +141,13 @@ export async function benchLiveHours(
       create table public.bench_live_minute (like public.events);
       with moved as (delete from public.events where "timestamp" >= ${CUT} - interval '1 minute' returning *)
       insert into public.bench_live_minute select * from moved;`);
-    // Alone: vacuum does not run inside a transaction block.
-    await db.exec(`vacuum public.events`);
+    // Alone: vacuum does not run inside a transaction block. Index cleanup forced: with the
+    // moved rows on under 2 % of the heap's pages, vacuum would otherwise leave their index
+    // entries (PostgreSQL 14+ bypasses index vacuuming then), and the planner, which reads
+    // the end of the timestamp index to estimate a range near now, would walk ~140 pages of
+    // dead entries on every query planned (0.15 ms each time on the 10 M set), which a real
+    // day at 20:00, with nothing after 20:00 ever written, does not have.
+    await db.exec(`vacuum (index_cleanup on) public.events`);
     const closeTimes: number[] = [];
     for (let hour = 0; hour < 19; hour++) {
       const started = performance.now();
