@@ -154,9 +154,9 @@ declare
   lasts date[] := '{}';
   n integer := 0;
 begin
-  -- Counts are taken again every run (the snapshots were).
-  delete from private.window_users;
   begin
+    -- Counts are taken again every run (the snapshots were).
+    delete from private.window_users;
     -- The days not closed of the job's week and today that can be read: with a snapshot,
     -- or every hour closed with its set of users. Their 7- and 30-day windows and their
     -- calendar week and month (up to today), when every day of the range not closed is such
