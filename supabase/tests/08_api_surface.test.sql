@@ -73,7 +73,7 @@ select is(
   array['check_report_range', 'check_revenue_range', 'compute_day', 'count_user_days', 'day_active_users', 'day_events',
         'day_paying_subscriptions', 'day_signups', 'day_subscription_changes',
         'day_window_active_users', 'funnel_attempts', 'funnel_step_sql', 'is_analyst', 'is_superuser',
-        'open_day_metrics', 'open_day_value', 'open_window_users', 'open_window_users_from_bits', 'page_bits', 'paid_from', 'paying_subscriptions', 'period_index',
+        'open_day_metrics', 'open_day_value', 'open_day_value_from_parts', 'open_window_users', 'open_window_users_from_bits', 'page_bits', 'paid_from', 'paying_subscriptions', 'period_index',
         'person_bits', 'raw_retention_horizon', 'reporting_currency', 'revenue_days_for', 'revenue_engine', 'signups_not_rolled_up',
         'summary_numbers', 'trend_formula_sql', 'trend_number', 'trend_series_sql', 'user_days',
         'window_active_users', 'zero_page'],
