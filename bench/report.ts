@@ -491,7 +491,7 @@ ${
         : []),
       ...(r.liveHours?.snapshotMs !== undefined
         ? [[
-          `every minute: refresh_live_parts at 19:59, the open hour at the ${largeLabel} rate`,
+          `every minute: refresh_live_parts at 19:59, the open hour at the ${largeLabel} rate, the windows' merged pages built again`,
           n(r.liveHours.snapshotMs / 1000, 3),
         ]]
         : []),

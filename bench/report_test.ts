@@ -120,7 +120,7 @@ Deno.test("the live part late in a day is judged against 5 ms and listed with th
   );
   assert.match(
     report,
-    /\| every minute: refresh_live_parts at 19:59, the open hour at the 1 M rate \| 0\.003 \|/,
+    /\| every minute: refresh_live_parts at 19:59, the open hour at the 1 M rate, the windows' merged pages built again \| 0\.003 \|/,
   );
   delete r.liveHours;
   assert.match(

@@ -16,10 +16,14 @@
 --   - private.window_users: the range's users with its snapshots (the bit count of the
 --     merged pages ORed with the snapshots' bits), and each snapshot's first hour and bound.
 -- A reader then adds only the users of the events newer than the snapshots whose bit is in
--- neither the merged pages nor a snapshot's. The kept rows go in the same transaction as
--- anything they were computed from (triggers on each of those tables), so a reader sees
--- them only while they hold; the job computes them under SHARE locks taken without waiting
--- (none: left to the next minute), so no write it does not see can commit before them.
+-- neither the merged pages nor a snapshot's. A reader checks that what they were computed
+-- from holds, without any lock: the merged pages carry the value of a sequence
+-- (private.window_changes) that every statement writing what they are built from bumps
+-- (statement triggers; a sequence, so writers never wait and a rolled-back write only makes
+-- them stale), and the job builds them under SHARE locks on those tables taken without
+-- waiting (none: left to the next minute), so no write it does not see can commit with the
+-- value it saw; the counts carry each snapshot's taken_at, and a reader checks each
+-- snapshot is still that one (a closed hour drops it; the next minute replaces it).
 --
 -- A first or last bucket of a chart whose days not closed hold no signed-in user's event
 -- (days before an app's first event) is now the rollup's count of its closed days
@@ -31,14 +35,22 @@
 -- ---------------------------------------------------------------------------------------
 -- Tables
 -- ---------------------------------------------------------------------------------------
+create sequence private.window_changes;
+select nextval('private.window_changes');
+comment on sequence private.window_changes is
+  'Beacon: bumped by every statement that writes private.user_day_bits, analytics.aggregated_days, private.open_user_bits, private.trailing_user_bits or analytics.closed_hours; the merged pages of private.window_closed hold only while they saw the last value.';
+revoke all on sequence private.window_changes from public, anon, authenticated, service_role, analyst;
+grant select on sequence private.window_changes to authenticated, service_role, analyst;
+
 create table private.window_closed (
   first_day date not null,
   last_day date not null check (last_day >= first_day),
+  change_seen bigint not null,
   built_at timestamptz not null default now(),
   primary key (first_day, last_day)
 );
 comment on table private.window_closed is
-  'Beacon: the ranges of days whose users apart from the minute job''s snapshots (closed days'' private.user_day_bits, closed hours'' private.open_user_bits) private.window_closed_bits keeps merged. Written by private.refresh_window_users; dropped with any change to what it was built from.';
+  'Beacon: the ranges of days whose users apart from the minute job''s snapshots (closed days'' private.user_day_bits, closed hours'' private.open_user_bits) private.window_closed_bits keeps merged, with the private.window_changes value they were built at (stale once it moves). Written by private.refresh_window_users.';
 create table private.window_closed_bits (
   first_day date not null,
   last_day date not null,
@@ -58,6 +70,7 @@ create table private.window_users (
   open_days date[] not null,
   from_hours timestamptz[] not null,
   upto_xids xid8[] not null,
+  snap_taken timestamptz[] not null,
   newer_from timestamptz,
   newer_to timestamptz,
   newer_xid xid8,
@@ -66,7 +79,7 @@ create table private.window_users (
   foreign key (first_day, last_day) references private.window_closed (first_day, last_day) on delete cascade
 );
 comment on table private.window_users is
-  'Beacon: the distinct signed-in users of a range of days as of the minute job''s snapshots (its merged pages ORed with the snapshots'' private.live_part_bits), with the days not closed of the range and each one''s snapshot first hour and transaction bound (null: every hour of it closed, no snapshot): a reader adds the users of the newer events. taken_at is the oldest snapshot''s. Written by private.refresh_window_users.';
+  'Beacon: the distinct signed-in users of a range of days as of the minute job''s snapshots (its merged pages ORed with the snapshots'' private.live_part_bits), with the days not closed of the range and each one''s snapshot first hour, transaction bound and taken_at (null: every hour of it closed, no snapshot), the range of the newer events (newer_from to newer_to, txid from newer_xid): a reader adds their users while each snapshot is still the one in analytics.live_parts. taken_at is the oldest snapshot''s. Written by private.refresh_window_users every run.';
 
 revoke all on table private.window_closed, private.window_closed_bits, private.window_users
   from public, anon, authenticated, service_role, analyst;
@@ -86,54 +99,36 @@ create policy window_users_read on private.window_users for select
   using (current_user <> 'authenticated' or (select private.is_superuser()) or (select private.is_analyst()));
 
 -- ---------------------------------------------------------------------------------------
--- What they were computed from changes: they go, in the same transaction
+-- What the merged pages are built from changes: the sequence moves
 -- ---------------------------------------------------------------------------------------
--- Statement triggers with the changed rows (each table has a day column):
---   - the closed days' users and which days are closed (private.user_day_bits,
---     analytics.aggregated_days), the closed hours' users (private.open_user_bits) and the
---     trailing ORs (private.trailing_user_bits, no day: all of them): the merged pages go
---     (and the counts with them);
---   - a snapshot (analytics.live_parts, private.live_part_bits): the counts of the ranges
---     holding its day go.
-create function private.drop_window_users()
+-- The closed days' users and which days are closed, the closed hours' users and which hours
+-- are closed, and the trailing ORs. No row is locked or deleted here: a write never waits
+-- for the job or for a reader.
+create function private.note_window_change()
 returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  kept text := case when tg_table_name in ('live_parts', 'live_part_bits') then 'window_users' else 'window_closed' end;
 begin
-  if tg_op = 'TRUNCATE' or tg_table_name = 'trailing_user_bits' then
-    execute format('delete from private.%I', kept);
-  elsif tg_op = 'INSERT' then
-    execute format('delete from private.%I w where exists (select 1 from new_rows r where r.day between w.first_day and w.last_day)', kept);
-  elsif tg_op = 'DELETE' then
-    execute format('delete from private.%I w where exists (select 1 from old_rows r where r.day between w.first_day and w.last_day)', kept);
-  else
-    execute format('delete from private.%I w where exists (select 1 from old_rows r where r.day between w.first_day and w.last_day) or exists (select 1 from new_rows r where r.day between w.first_day and w.last_day)', kept);
-  end if;
+  perform nextval('private.window_changes');
   return null;
 end
 $$;
-comment on function private.drop_window_users() is
-  'Triggers on what the minute job''s kept windows are computed from: drops the kept merged pages (private.window_closed, with their counts) or counts (private.window_users) of every range holding a changed day (all of them on truncate, or on a change of the trailing ORs).';
-revoke all on function private.drop_window_users() from public, anon, authenticated, service_role, analyst;
+comment on function private.note_window_change() is
+  'Statement trigger on what the minute job''s merged window pages are built from: bumps private.window_changes, so that those pages (private.window_closed) are stale from then on.';
+revoke all on function private.note_window_change() from public, anon, authenticated, service_role, analyst;
 
-do $triggers$
-declare
-  t text;
-begin
-  foreach t in array array['private.user_day_bits', 'analytics.aggregated_days', 'private.open_user_bits',
-                           'private.trailing_user_bits', 'analytics.live_parts', 'private.live_part_bits']
-  loop
-    execute format('create trigger beacon_window_users_added after insert on %s referencing new table as new_rows for each statement execute function private.drop_window_users()', t);
-    execute format('create trigger beacon_window_users_changed after update on %s referencing old table as old_rows new table as new_rows for each statement execute function private.drop_window_users()', t);
-    execute format('create trigger beacon_window_users_removed after delete on %s referencing old table as old_rows for each statement execute function private.drop_window_users()', t);
-    execute format('create trigger beacon_window_users_truncated after truncate on %s for each statement execute function private.drop_window_users()', t);
-  end loop;
-end
-$triggers$;
+create trigger beacon_window_change after insert or update or delete or truncate on private.user_day_bits
+  for each statement execute function private.note_window_change();
+create trigger beacon_window_change after insert or update or delete or truncate on analytics.aggregated_days
+  for each statement execute function private.note_window_change();
+create trigger beacon_window_change after insert or update or delete or truncate on private.open_user_bits
+  for each statement execute function private.note_window_change();
+create trigger beacon_window_change after insert or update or delete or truncate on private.trailing_user_bits
+  for each statement execute function private.note_window_change();
+create trigger beacon_window_change after insert or update or delete or truncate on analytics.closed_hours
+  for each statement execute function private.note_window_change();
 
 -- ---------------------------------------------------------------------------------------
 -- private.refresh_window_users: the job's part
@@ -147,6 +142,7 @@ set jit = off
 as $$
 declare
   today date := (now() at time zone 'UTC')::date;
+  seen bigint := (select q.last_value from private.window_changes q);
   r record;
   trail_day date;
   locked boolean := false;
@@ -155,7 +151,7 @@ declare
   n integer := 0;
 begin
   begin
-    -- Counts are taken again every run (the snapshots were).
+    -- Counts are taken again every run (the snapshots were). Only this job writes them.
     delete from private.window_users;
     -- The days not closed of the job's week and today that can be read: with a snapshot,
     -- or every hour closed with its set of users. Their 7- and 30-day windows and their
@@ -185,7 +181,8 @@ begin
       )
       select rg.first_day, rg.last_day,
              array_agg(u.day order by u.day) as open_days, array_agg(u.from_hour order by u.day) as from_hours,
-             array_agg(u.upto_xid order by u.day) as upto_xids, coalesce(min(u.taken_at), now()) as taken_at
+             array_agg(u.upto_xid order by u.day) as upto_xids, array_agg(u.taken_at order by u.day) as snap_taken,
+             coalesce(min(u.taken_at), now()) as taken_at
         from ranges rg
         join usable u on u.day between rg.first_day and rg.last_day
        where not exists (
@@ -197,12 +194,17 @@ begin
     loop
       firsts := firsts || r.first_day;
       lasts := lasts || r.last_day;
-      if not exists (select 1 from private.window_closed w where w.first_day = r.first_day and w.last_day = r.last_day) then
+      if not exists (select 1 from private.window_closed w
+                      where w.first_day = r.first_day and w.last_day = r.last_day and w.change_seen = seen) then
         if not locked then
           -- Nothing they are built from changes until commit, and no change is pending
-          -- (none waited for: a write going on leaves it to the next minute).
+          -- (none waited for: a write going on leaves it to the next minute); the value
+          -- read after the lock is the one they are built at. Those built at an older one
+          -- go (with their counts).
           lock table private.user_day_bits, analytics.aggregated_days, private.open_user_bits,
-                     private.trailing_user_bits in share mode nowait;
+                     private.trailing_user_bits, analytics.closed_hours in share mode nowait;
+          seen := (select q.last_value from private.window_changes q);
+          delete from private.window_closed w where w.change_seen <> seen;
           locked := true;
         end if;
         -- The closed days from the trailing ORs when they are those from the range's first
@@ -215,7 +217,8 @@ begin
                             where a.day > t.last_day and a.day <= r.last_day)
            and t.seen = array(select a.aggregated_at from analytics.aggregated_days a
                                where a.day between t.last_day - 30 and t.last_day order by a.day);
-        insert into private.window_closed (first_day, last_day) values (r.first_day, r.last_day);
+        delete from private.window_closed w where w.first_day = r.first_day and w.last_day = r.last_day;
+        insert into private.window_closed (first_day, last_day, change_seen) values (r.first_day, r.last_day, seen);
         insert into private.window_closed_bits (first_day, last_day, page, bits)
         select r.first_day, r.last_day, p.page, bit_or(p.bits)
           from (select tb.page, tb.bits
@@ -231,7 +234,7 @@ begin
                 select b.page, b.bits from private.open_user_bits b where b.day = any (r.open_days)) as p
          group by p.page;
       end if;
-      insert into private.window_users (first_day, last_day, users, open_days, from_hours, upto_xids,
+      insert into private.window_users (first_day, last_day, users, open_days, from_hours, upto_xids, snap_taken,
                                         newer_from, newer_to, newer_xid, taken_at)
       select r.first_day, r.last_day,
              coalesce((select sum(bit_count(m.bits))
@@ -242,7 +245,7 @@ begin
                                        select b.page, b.bits from private.live_part_bits b
                                         where b.day = any (r.open_days)) as p
                                 group by p.page) as m), 0),
-             r.open_days, r.from_hours, r.upto_xids,
+             r.open_days, r.from_hours, r.upto_xids, r.snap_taken,
              (select min(o.from_hour) from unnest(r.from_hours) as o (from_hour)),
              (select max(o.day + 1)::timestamp at time zone 'UTC'
                 from unnest(r.open_days, r.from_hours) as o (day, from_hour) where o.from_hour is not null),
@@ -254,9 +257,8 @@ begin
     delete from private.window_closed w
      where not exists (select 1 from unnest(firsts, lasts) as k (first_day, last_day)
                         where k.first_day = w.first_day and k.last_day = w.last_day);
-  exception when lock_not_available or deadlock_detected or foreign_key_violation then
-    -- A write going on (or one that committed meanwhile, dropping merged pages used here):
-    -- this minute's are left out, the readers count from the bitmaps.
+  exception when lock_not_available or deadlock_detected then
+    -- A write going on: this minute's are left out, the readers count from the bitmaps.
     return 0;
   end;
   return n;
@@ -539,9 +541,18 @@ declare
 begin
   select k.users, k.open_days, k.from_hours, k.upto_xids, k.newer_from, k.newer_to, k.newer_xid into w
     from private.window_users k
+    join private.window_closed c on c.first_day = k.first_day and c.last_day = k.last_day
    where k.first_day = open_window_users.first_day and k.last_day = open_window_users.last_day
      -- One the job has not replaced for minutes (the job stopped) is not read.
-     and k.taken_at > now() - interval '5 minutes';
+     and k.taken_at > now() - interval '5 minutes'
+     -- Its merged pages built from what is there now (nothing written since).
+     and c.change_seen = (select q.last_value from private.window_changes q)
+     -- Each of its snapshots still the one in analytics.live_parts (one closing an hour of
+     -- the day dropped it; the next minute's replaced it).
+     and not exists (select 1 from unnest(k.open_days, k.from_hours, k.snap_taken) as o (day, from_hour, taken)
+                      where o.from_hour is not null
+                        and not exists (select 1 from analytics.live_parts l
+                                         where l.day = o.day and l.from_hour = o.from_hour and l.taken_at = o.taken));
   if found then
     -- The kept count, plus the users of the events newer than the snapshots who are in
     -- neither the merged pages nor a snapshot's bits (or have no number yet). The newer
