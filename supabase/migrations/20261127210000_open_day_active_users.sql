@@ -11,9 +11,10 @@
 --
 -- Now private.open_day_value reads the newer events' users alone first (the txid index, a
 -- minute of events); none (today, or a quiet minute): the answer is the snapshot's; some:
--- only they are looked up. Same result (same sets of users). Any other metric, and a day
--- without a snapshot that holds, are read as before (20261127180000's function, under a new
--- name: private.open_day_value_from_parts).
+-- only they are looked up. Same result (same sets of users). The 7- and 30-day active users
+-- go straight to private.open_window_users (two calls less each). Any other metric, and a
+-- day without a snapshot that holds, are read as before (20261127180000's function, under a
+-- new name: private.open_day_value_from_parts).
 
 alter function private.open_day_value(date, text, text) rename to open_day_value_from_parts;
 comment on function private.open_day_value_from_parts(date, text, text) is
@@ -35,7 +36,17 @@ declare
   snap_new bigint;
   closed_total bigint;
   newer uuid[];
+  window_users bigint;
 begin
+  if only_metric in ('weekly_active_users', 'monthly_active_users') and only_dimension = '' and target_day is not null then
+    -- Straight to the bitmaps (what private.open_day_metrics would ask them), null when they
+    -- cannot answer.
+    window_users := private.open_window_users(
+      target_day - case when only_metric = 'weekly_active_users' then 6 else 29 end, target_day);
+    if window_users is not null then
+      return window_users;
+    end if;
+  end if;
   if only_metric = 'active_users' and only_dimension = '' and target_day is not null then
     -- The day's snapshot, if it was taken with the day's closed hours as they are (as
     -- private.open_day_metrics checks it).
@@ -71,7 +82,7 @@ begin
 end
 $$;
 comment on function private.open_day_value(date, text, text) is
-  'One metric (only_metric) and dimension (only_dimension, '''' for the total) of a UTC day the nightly job has not closed, as the caller sees it, 0 when there is none: the active users from the minute snapshot plus the users of the newer events not already counted (read alone first); anything else as private.open_day_value_from_parts computes it.';
+  'One metric (only_metric) and dimension (only_dimension, '''' for the total) of a UTC day the nightly job has not closed, as the caller sees it, 0 when there is none: the active users from the minute snapshot plus the users of the newer events not already counted (read alone first); the 7- and 30-day active users from private.open_window_users when it answers; anything else as private.open_day_value_from_parts computes it.';
 revoke all on function private.open_day_value(date, text, text) from public, anon, authenticated, service_role, analyst;
 -- The read functions run as the caller and call it.
 grant execute on function private.open_day_value(date, text, text) to authenticated, service_role, analyst;
