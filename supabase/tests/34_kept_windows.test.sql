@@ -6,7 +6,7 @@
 -- or a snapshot not the one counted), nor when stale; a calendar bucket
 -- whose days not closed hold no signed-in user's event from the rollup's count; access.
 begin;
-select plan(25);
+select plan(28);
 select tests.share_pgtap_tables();
 -- pg_cron runs the jobs in this database: their locks for the whole test (a minute run
 -- started meanwhile leaves the work to ours; an hourly or nightly one waits for the end).
@@ -205,6 +205,25 @@ select ok((select count(*) from private.window_closed) > 0
           and (select bool_and(w.change_seen = (select q.last_value from private.window_changes q))
                  from private.window_closed w),
           'every write above moved the sequence; the job builds the merged pages at its value');
+
+-- All 24 hours of the day closed (between 00:05 and the nightly job): no snapshot, its closed
+-- hours' users are all its users; its windows are still kept, and exact.
+select private.close_hour(current_setting('test.lo')::timestamptz + h * interval '1 hour')
+  from generate_series(0, 23) as h;
+select analytics.refresh_live_parts();
+select ok(exists (select 1 from private.window_users w
+                   where w.first_day = pg_temp.week_of_day() and w.last_day = current_setting('test.day')::date
+                     and w.from_hours[array_position(w.open_days, current_setting('test.day')::date)] is null),
+          'a day with all its hours closed: its windows kept, without a snapshot for it');
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select ok(pg_temp.exact(), 'and exact');
+select tests.clear_authentication();
+update private.window_users set users = users + 5
+ where first_day = pg_temp.week_of_day() and last_day = current_setting('test.day')::date;
+select tests.authenticate_as(current_setting('test.sam')::uuid);
+select ok(not pg_temp.exact(), 'and read (a forged count shows)');
+select tests.clear_authentication();
+select analytics.refresh_live_parts();
 
 -- A calendar week in the past whose days not closed (one run of them, here all but its
 -- last) hold no signed-in user's event: the rollup's count of its closed days (erin's).
