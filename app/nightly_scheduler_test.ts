@@ -21,6 +21,7 @@ function recordingDatabase(asked: string[]): Database {
     exec: () => Promise.resolve(),
     queryText: () => Promise.reject(new Error("not used")),
     transaction: () => Promise.reject(new Error("not used")),
+    queryScript: () => Promise.reject(new Error("not used")),
     close: () => Promise.resolve(),
   } as Database;
 }

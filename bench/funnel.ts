@@ -10,7 +10,7 @@
  * @module
  */
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
 
 /** One funnel timing: p50/p95 of analytics.funnel, the naive baseline's median, and the check. */
@@ -129,7 +129,7 @@ if (import.meta.main) {
       "select beacon.create_user('bench-funnel@bench.test', 'bench-password', true)::text as id",
     );
     const run = (sql: string) =>
-      actAsUser(db, { sub: id }, (tx) => tx.query<Record<string, unknown>>(sql), {
+      queryAsUser(db, { sub: id }, sql, {
         statementTimeoutMs: 600_000,
       });
     console.log(JSON.stringify(await benchFunnels(run, `${millions} M`), null, 2));

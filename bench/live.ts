@@ -28,7 +28,7 @@
  * @module
  */
 import type { Database } from "../database/mod.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import { openPostgres } from "../database/postgres.ts";
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
@@ -298,7 +298,7 @@ if (import.meta.main) {
       `select beacon.create_user('bench-live@bench.test', 'bench-password', true)::text as id`,
     );
     const asViewer = (sql: string) =>
-      actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 });
+      queryAsUser(db, { sub: id }, sql, { statementTimeoutMs: 600_000 });
     const result = await benchLiveHours(db, asViewer, `${millions} M`, pg.adminUrl);
     console.log(JSON.stringify(result, null, 2));
   } finally {

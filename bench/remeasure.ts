@@ -12,7 +12,7 @@
  * @module
  */
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import { benchGroupCommit } from "./group_commit.ts";
 import { benchLiveHours } from "./live.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
@@ -55,7 +55,7 @@ async function measure(section: Section): Promise<unknown> {
     return await benchLiveHours(
       db,
       // The live baselines read whole days: no 8 s dashboard timeout here (as bench/run.ts).
-      (sql) => actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 }),
+      (sql) => queryAsUser(db, { sub: id }, sql, { statementTimeoutMs: 600_000 }),
       `${millions} M`,
       pg.adminUrl,
     );

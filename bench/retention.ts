@@ -9,7 +9,7 @@
  * @module
  */
 import type { Database } from "../database/mod.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
 
 /** One timed report against its baseline, in milliseconds. */
@@ -196,7 +196,7 @@ if (import.meta.main) {
       "select beacon.create_user('bench-reports@bench.test', 'bench-password', true)::text as id",
     );
     const query = (sql: string) =>
-      actAsUser(db, { sub: id }, (tx) => tx.query(sql), { statementTimeoutMs: 600_000 });
+      queryAsUser(db, { sub: id }, sql, { statementTimeoutMs: 600_000 });
     started = performance.now();
     const reports = await benchPersonReports(query, `${millions} M`);
     console.log(JSON.stringify(

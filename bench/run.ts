@@ -11,7 +11,7 @@
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
 import { openMigratedPglite } from "../tests/support/database.ts";
 import type { Database } from "../database/mod.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import { issueAccessToken } from "../auth/tokens.ts";
 import { buildIslands } from "../hydration/build.ts";
 import {
@@ -64,7 +64,7 @@ let viewer: { sub: string } | undefined;
 function query<T>(db: Database, sql: string): Promise<T[]> {
   // The raw-scan baselines take seconds at 10 M events: no 8 s dashboard timeout here.
   return viewer
-    ? actAsUser(db, viewer, (tx) => tx.query<T>(sql), { statementTimeoutMs: 600_000 })
+    ? queryAsUser<T>(db, viewer, sql, { statementTimeoutMs: 600_000 })
     : db.query<T>(sql);
 }
 
@@ -305,7 +305,7 @@ if (import.meta.main) {
         (sql) => query(db, sql),
         `${LARGE_MILLIONS} M`,
         // The naive baselines take minutes at 10 M events: one run each, at most 3 minutes.
-        (sql) => actAsUser(db, viewer!, (tx) => tx.query(sql), { statementTimeoutMs: 180_000 }),
+        (sql) => queryAsUser(db, viewer!, sql, { statementTimeoutMs: 180_000 }),
         180_000,
       ),
       personBits: await benchPersonBits(db),

@@ -14,7 +14,7 @@
  * @module
  */
 import { startOwnMigratedPostgres15 } from "../tests/support/database.ts";
-import { actAsUser } from "../database/act_as.ts";
+import { queryAsUser } from "../database/act_as.ts";
 import type { Queryable } from "../database/mod.ts";
 import { generateEventChunk, generateUsers } from "./data.ts";
 
@@ -198,7 +198,7 @@ if (import.meta.main) {
       "select beacon.create_user('bench-trend@bench.test', 'bench-password', true)::text as id",
     );
     const run = (sql: string) =>
-      actAsUser(db, { sub: id }, (tx) => tx.query<Record<string, unknown>>(sql), {
+      queryAsUser(db, { sub: id }, sql, {
         statementTimeoutMs: 600_000,
       });
     console.log(JSON.stringify(await benchTrends(db, run, `${millions} M`), null, 2));

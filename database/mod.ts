@@ -56,6 +56,16 @@ export interface Database extends Queryable {
    * @param fn The work to do with the transaction.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs a script of statements without parameters as one transaction (PostgreSQL's implicit
+   * transaction of one message: a failed statement rolls all back and runs none after it),
+   * in one round trip, and returns the rows of its last statement. Every statement must
+   * return rows (a `select`, or a write with `returning`): the server adapter tells results
+   * apart by their row descriptions.
+   *
+   * @param script The statements, separated by semicolons.
+   */
+  queryScript<T = Record<string, unknown>>(script: string): Promise<T[]>;
   /** Closes the connection (or stops the embedded database). */
   close(): Promise<void>;
 }

@@ -33,6 +33,7 @@ function releasingOnClose(db: Database, lock: DataDirLock): Database {
     exec: (script: string) => db.exec(script),
     queryText: (text: string) => db.queryText(text),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction(fn),
+    queryScript: <T>(script: string) => db.queryScript<T>(script),
     async close() {
       try {
         await db.close();

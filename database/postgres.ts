@@ -128,6 +128,13 @@ export function openPostgres(
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return guardedTransaction(sql, fn);
     },
+    async queryScript<T>(script: string): Promise<T[]> {
+      // One simple-protocol message. postgres.js answers one result for one statement and
+      // an array of results (one per row description) for several.
+      const answer = await sql.unsafe(script).simple();
+      const last = Array.isArray(answer[0]) ? answer[answer.length - 1] : answer;
+      return [...last] as T[];
+    },
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });
     },

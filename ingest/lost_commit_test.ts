@@ -28,6 +28,7 @@ function statusDatabase(answers: (string | null | Error)[]) {
     kind: "postgres",
     ...tx,
     transaction: (fn) => fn(tx),
+    queryScript: () => Promise.reject(new Error("not used")),
     close: () => Promise.resolve(),
   };
   return { db, asked };

@@ -8,7 +8,7 @@
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { actAsUser } from "../database/act_as.ts";
+import { actAsUser, queryAsUser } from "../database/act_as.ts";
 import type { Queryable } from "../database/mod.ts";
 import type { AppEnv } from "./_deps.ts";
 import type { Claims } from "../auth/tokens.ts";
@@ -99,13 +99,11 @@ export async function currentViewer(c: Context<AppEnv>): Promise<Viewer | null> 
     });
     if (!claims) return null;
   }
-  const [row] = await actAsUser(
+  // One message, one round trip: asked on every signed-in request.
+  const [row] = await queryAsUser<{ superuser: boolean; analyst: boolean }>(
     db,
     claims,
-    (tx) =>
-      tx.query<{ superuser: boolean; analyst: boolean }>(
-        "select private.is_superuser() as superuser, private.is_analyst() as analyst",
-      ),
+    "select private.is_superuser() as superuser, private.is_analyst() as analyst",
     { statementTimeoutMs: config.limits.statementTimeoutMs },
   );
   return {

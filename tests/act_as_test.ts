@@ -3,7 +3,7 @@
  * and nothing for an ordinary user, because RLS decides.
  */
 import assert from "node:assert/strict";
-import { actAsServiceRole, actAsUser } from "../database/act_as.ts";
+import { actAsServiceRole, actAsUser, queryAsUser } from "../database/act_as.ts";
 import type { Database } from "../database/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
@@ -102,11 +102,83 @@ async function checkActingAs(db: Database) {
     "authenticated",
     "the role does not leak out of the transaction",
   );
+  await checkQueryAsUser(db, { sam, olive, total });
   const [row] = await actAsServiceRole(
     db,
     (tx) => tx.query<{ n: number }>("select count(*)::int as n from public.events"),
   );
   assert.equal(row.n, total, "the service role reads everything");
+}
+
+/** The one-message path: the same set-up, the same RLS, nothing left behind. */
+async function checkQueryAsUser(
+  db: Database,
+  { sam, olive, total }: { sam: string; olive: string; total: number },
+) {
+  const who =
+    "select count(*)::int as n, current_user::text as role, auth.uid()::text as uid from public.events";
+  const [asSam] = await queryAsUser<{ n: number; role: string; uid: string }>(
+    db,
+    { sub: sam },
+    who,
+  );
+  assert.deepEqual(asSam, { n: total, role: "authenticated", uid: sam });
+  const [asOlive] = await queryAsUser<{ n: number }>(db, { sub: olive }, who);
+  assert.equal(asOlive.n, 0, "an ordinary user reads none");
+  // Claims reach SQL as escaped literals: quotes, backslashes and SQL in them stay data.
+  const hostile = `it's \\'); drop table public.events; -- \u00e9\\`;
+  const [claims] = await queryAsUser<{ note: string; sub: string; t: string }>(
+    db,
+    { sub: olive, note: hostile },
+    `select current_setting('request.jwt.claims')::jsonb ->> 'note' as note,
+            current_setting('request.jwt.claim.sub') as sub,
+            current_setting('statement_timeout') as t`,
+    { statementTimeoutMs: 1500 },
+  );
+  assert.deepEqual(claims, { note: hostile, sub: olive, t: "1500ms" });
+  assert.throws(
+    () => queryAsUser(db, { sub: "a\0b" }, "select 1"),
+    /NUL/,
+    "a claim no PostgreSQL text can hold is refused before anything is sent",
+  );
+  if (db.kind === "postgres") {
+    // The timeout set by the message's first statement applies to its second.
+    await assert.rejects(
+      queryAsUser(db, { sub: olive }, "select pg_sleep(2)", { statementTimeoutMs: 100 }),
+      /statement timeout|canceling statement/,
+    );
+  }
+  await assert.rejects(
+    queryAsUser(db, { sub: olive }, "update public.profiles set is_superuser = true returning id"),
+    /permission denied/,
+  );
+  await assert.rejects(
+    queryAsUser(
+      db,
+      { sub: sam },
+      "insert into public.events (event_type, anonymous_id) values ('set_up_failed', 'v-one') returning id",
+      { statementTimeoutMs: -5 },
+    ),
+    /statement_timeout|outside the valid range/,
+  );
+  const [after] = await db.query<{ stray: number; role: string; claims: string | null }>(
+    `select (select count(*)::int from public.events where event_type = 'set_up_failed') as stray,
+            current_user::text as role,
+            nullif(current_setting('request.jwt.claims', true), '') as claims`,
+  );
+  assert.deepEqual(
+    after.stray,
+    0,
+    "nothing of the statement is stored when the set-up failed",
+  );
+  assert.notEqual(after.role, "authenticated", "the role does not leak out of the message");
+  assert.equal(after.claims, null, "nor do the claims");
+  const [{ n: written }] = await queryAsUser<{ n: number }>(
+    db,
+    { sub: sam },
+    "select count(*)::int as n from public.events",
+  );
+  assert.equal(written, total, "the connection serves the next message");
 }
 
 Deno.test("acting as the user on PGlite: RLS decides", async () => {

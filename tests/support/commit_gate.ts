@@ -55,6 +55,8 @@ export function holdCommits(db: Database): HeldCommits {
     query: (text, params) => db.query(text, params),
     queryText: (text) => db.queryText(text),
     exec: (script) => db.exec(script),
+    // One-message transactions have no moment before their commit to hold: passed through.
+    queryScript: (script) => db.queryScript(script),
     close: () => db.close(),
     transaction(fn) {
       const n = transactions++;
