@@ -162,12 +162,27 @@ export async function benchLiveHours(
     // The minute job at 19:59 (three times: each replaces the one before), each as the first
     // minute after an hour closed (the windows' merged pages stale, built again: the sequence
     // they were built at moved), then the last minute's events, as newer transactions.
+    // A run that found a table it builds the windows from locked (autovacuum's SHARE UPDATE
+    // EXCLUSIVE lock, after the set-up's writes) leaves them out and takes a fraction of the
+    // time: not counted; the same run again a second later.
     const snapshotTimes: number[] = [];
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0, skipped = 0; run < 3;) {
       await db.query(`select nextval('private.window_changes')`);
       const started = performance.now();
       await db.query(`select analytics.refresh_live_parts()`);
-      snapshotTimes.push(performance.now() - started);
+      const ms = performance.now() - started;
+      const [{ built }] = await db.query<{ built: boolean }>(
+        `select exists (select 1 from private.window_closed w
+                         where w.change_seen = (select q.last_value from private.window_changes q)) as built`,
+      );
+      if (built) {
+        snapshotTimes.push(ms);
+        run++;
+      } else if (++skipped > 60) {
+        throw new Error("the minute job left the windows out 60 times: a lock held for a minute");
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     }
     await db.exec(`
       delete from private.event_ids where id in (select id from public.bench_live_minute);
