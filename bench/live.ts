@@ -178,6 +178,7 @@ export async function benchLiveHours(
       if (built) {
         snapshotTimes.push(ms);
         run++;
+        skipped = 0;
       } else if (++skipped > 60) {
         throw new Error("the minute job left the windows out 60 times: a lock held for a minute");
       } else {

@@ -13,9 +13,10 @@ export interface ActAsOptions {
 }
 
 /**
- * A string as an escaped SQL literal (`E'...'`: quotes and backslashes doubled), the same
- * whatever `standard_conforming_strings` is. A NUL character, which no PostgreSQL text can
- * hold and which would end the statement's text early, is refused.
+ * A string as an escaped SQL literal (`E'...'`: backslashes, then quotes, doubled), the same
+ * whatever `standard_conforming_strings` is. Exact for the UTF-8 client encoding both
+ * adapters use (postgres.js sets it; PGlite has no other). A NUL character, which no
+ * PostgreSQL text can hold (the server refuses the message), is refused here.
  */
 function literal(value: string): string {
   if (value.includes("\0")) throw new TypeError("a claim holds a NUL character");
@@ -53,8 +54,9 @@ async function actAs<T>(
   const setUpText = setUpStatement(role, claims, options);
   return await db.transaction(async (tx) => {
     // Sent without waiting for its answer: the work's first statement follows it on the
-    // same connection, in the same round trip; the server runs them in order, and a failed
-    // set-up aborts the transaction, so the work runs nothing as anyone else.
+    // same connection (in the same round trip when it has no parameters: postgres.js asks
+    // the server to describe one with parameters first); the server runs them in order, and
+    // a failed set-up aborts the transaction, so the work runs nothing as anyone else.
     const setUp = tx.query(setUpText);
     setUp.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
     let result: T;
@@ -96,31 +98,44 @@ export function actAsUser<T>(
 }
 
 /**
- * Runs one statement without parameters as a signed-in user, set up as
- * {@linkcode actAsUser} does, in one message: one round trip instead of three (begin with
- * the set-up and the statement, then commit). The set-up and the statement are one
- * transaction: when the set-up fails, the statement does not run. For reads whose values
- * are fixed in the text (the benchmarks, the viewer's own flags); the work of a request with
- * parameters goes through {@linkcode actAsUser}.
+ * Runs one statement without parameters as a signed-in user, in one message: the set-up and
+ * the statement are PostgreSQL's implicit transaction of that message (one round trip;
+ * {@linkcode actAsUser} takes three: begin, the set-up with the first statement, commit).
+ * When the set-up fails, the statement does not run; when the statement fails, nothing of
+ * it stays and the role and claims end with the message.
+ *
+ * The claims set are `sub` and `role` alone (enough for `auth.uid()`, which Beacon's
+ * policies read): a failed statement's log line carries the message's whole text, which
+ * then holds no e-mail or metadata. Work that reads other claims (`auth.jwt()`), or has
+ * parameters, goes through {@linkcode actAsUser}.
  *
  * @param db The database.
- * @param claims The verified token claims (`sub` at least).
- * @param text One statement returning rows (a `select`), without parameters.
+ * @param claims The verified token claims: `sub` is used.
+ * @param text One statement that returns rows (a `select`, or a write with `returning`),
+ *   without parameters.
  * @param options The statement timeout.
- * @returns The statement's rows.
+ * @returns The statement's rows. Rejects when the claims hold a NUL character (nothing is
+ *   sent), and when the statement returned no rows description (it ran, as the user).
  *
  * @example
  * ```ts
  * const rows = await queryAsUser(db, { sub: userId }, "select * from analytics.summary()");
  * ```
  */
-export function queryAsUser<T = Record<string, unknown>>(
+export async function queryAsUser<T = Record<string, unknown>>(
   db: Database,
-  claims: { sub: string } & Record<string, unknown>,
+  claims: { sub: string },
   text: string,
   options: ActAsOptions = {},
 ): Promise<T[]> {
-  return db.queryScript<T>(`${setUpStatement("authenticated", claims, options)};\n${text}`);
+  const setUp = setUpStatement("authenticated", { sub: claims.sub }, options);
+  const results = await db.queryScript<T>(`${setUp};\n${text}`);
+  if (results.length !== 2) {
+    throw new TypeError(
+      "queryAsUser: the statement returned no rows description (one select, or a write with returning, is expected)",
+    );
+  }
+  return results[1];
 }
 
 /**

@@ -59,13 +59,19 @@ export interface Database extends Queryable {
   /**
    * Runs a script of statements without parameters as one transaction (PostgreSQL's implicit
    * transaction of one message: a failed statement rolls all back and runs none after it),
-   * in one round trip, and returns the rows of its last statement. Every statement must
-   * return rows (a `select`, or a write with `returning`): the server adapter tells results
-   * apart by their row descriptions.
+   * in one round trip.
    *
    * @param script The statements, separated by semicolons.
+   * @returns The rows of each statement that describes rows (a `select`, a write with
+   *   `returning`), in order; a statement without (a write without `returning`, `set`) has
+   *   no entry.
+   *
+   * @example
+   * ```ts
+   * const [[a], [b]] = await db.queryScript("select 1 as one; select 2 as two");
+   * ```
    */
-  queryScript<T = Record<string, unknown>>(script: string): Promise<T[]>;
+  queryScript<T = Record<string, unknown>>(script: string): Promise<T[][]>;
   /** Closes the connection (or stops the embedded database). */
   close(): Promise<void>;
 }

@@ -104,11 +104,11 @@ export async function openPglite(
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return lock.run(app, () => guarded(pg, () => pg.transaction((tx) => fn(wrap(pg, tx)))));
     },
-    queryScript<T>(script: string): Promise<T[]> {
+    queryScript<T>(script: string): Promise<T[][]> {
       return lock.run(app, () =>
         guarded(pg, async () => {
           const results = await pg.exec(script);
-          return (results[results.length - 1]?.rows ?? []) as T[];
+          return results.filter((r) => r.fields.length > 0).map((r) => r.rows as T[]);
         }));
     },
     async close(): Promise<void> {

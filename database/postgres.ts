@@ -128,12 +128,16 @@ export function openPostgres(
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return guardedTransaction(sql, fn);
     },
-    async queryScript<T>(script: string): Promise<T[]> {
-      // One simple-protocol message. postgres.js answers one result for one statement and
-      // an array of results (one per row description) for several.
+    async queryScript<T>(script: string): Promise<T[][]> {
+      // One simple-protocol message. postgres.js starts a result at each row description
+      // after the first statement's end: one result for a script with one, an array of them
+      // for several. A first result without columns is a statement without rows.
       const answer = await sql.unsafe(script).simple();
-      const last = Array.isArray(answer[0]) ? answer[answer.length - 1] : answer;
-      return [...last] as T[];
+      // deno-lint-ignore no-explicit-any
+      const results: any[] = Array.isArray(answer[0]) ? [...answer] : [answer];
+      return results
+        .filter((r, i) => i > 0 || (r.columns?.length ?? 0) > 0)
+        .map((r) => [...r] as T[]);
     },
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });

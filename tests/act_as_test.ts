@@ -8,6 +8,7 @@ import type { Database } from "../database/mod.ts";
 import { missingPostgres15, skipWithoutPostgres15 } from "./support/postgres15.ts";
 import { openMigratedPglite, startMigratedPostgres15 } from "./support/database.ts";
 import { createUser } from "./support/app.ts";
+import { openPostgres } from "../database/postgres.ts";
 
 async function checkActingAs(db: Database) {
   const sam = await createUser(db, "sam@act-as.test", true);
@@ -125,19 +126,46 @@ async function checkQueryAsUser(
   assert.deepEqual(asSam, { n: total, role: "authenticated", uid: sam });
   const [asOlive] = await queryAsUser<{ n: number }>(db, { sub: olive }, who);
   assert.equal(asOlive.n, 0, "an ordinary user reads none");
-  // Claims reach SQL as escaped literals: quotes, backslashes and SQL in them stay data.
+  // Claims reach SQL as escaped literals: quotes, backslashes and SQL in them stay data
+  // (actAsUser's set-up, which sends them all).
   const hostile = `it's \\'); drop table public.events; -- \u00e9\\`;
-  const [claims] = await queryAsUser<{ note: string; sub: string; t: string }>(
+  const [claims] = await actAsUser(
     db,
     { sub: olive, note: hostile },
-    `select current_setting('request.jwt.claims')::jsonb ->> 'note' as note,
-            current_setting('request.jwt.claim.sub') as sub,
-            current_setting('statement_timeout') as t`,
+    (tx) =>
+      tx.query<{ note: string; sub: string; t: string }>(
+        `select current_setting('request.jwt.claims')::jsonb ->> 'note' as note,
+                current_setting('request.jwt.claim.sub') as sub,
+                current_setting('statement_timeout') as t`,
+      ),
     { statementTimeoutMs: 1500 },
   );
   assert.deepEqual(claims, { note: hostile, sub: olive, t: "1500ms" });
-  assert.throws(
-    () => queryAsUser(db, { sub: "a\0b" }, "select 1"),
+  // queryAsUser sets `sub` and `role` alone (its text is what a failed statement logs).
+  const [sent] = await queryAsUser<{ claims: unknown; t: string }>(
+    db,
+    { sub: olive, email: "olive@act-as.test", note: hostile } as { sub: string },
+    `select current_setting('request.jwt.claims')::jsonb as claims,
+            current_setting('statement_timeout') as t`,
+    { statementTimeoutMs: 1500 },
+  );
+  assert.deepEqual(sent, { claims: { sub: olive, role: "authenticated" }, t: "1500ms" });
+  // One message, its statements' row sets in order; a statement without rows has none.
+  assert.deepEqual(
+    await db.queryScript("select 1 as one; set local work_mem = '8MB'; select 2 as two"),
+    [[{ one: 1 }], [{ two: 2 }]],
+  );
+  assert.deepEqual(
+    await db.queryScript("set local work_mem = '8MB'; select 3 as three where false"),
+    [[]],
+  );
+  await assert.rejects(
+    queryAsUser(db, { sub: olive }, "set local work_mem = '8MB'"),
+    /no rows description/,
+    "a statement without rows is an error, not the set-up's row",
+  );
+  await assert.rejects(
+    queryAsUser(db, { sub: "a\0b" }, "select 1"),
     /NUL/,
     "a claim no PostgreSQL text can hold is refused before anything is sent",
   );
@@ -181,6 +209,30 @@ async function checkQueryAsUser(
   assert.equal(written, total, "the connection serves the next message");
 }
 
+/** The session as it was before: no role, claims or timeout stay after a message or transaction. */
+async function checkNothingStays(db: Database) {
+  const session = () =>
+    db.query<{ role: string; claims: string | null; t: string }>(
+      `select current_user::text as role, nullif(current_setting('request.jwt.claims', true), '') as claims,
+              current_setting('statement_timeout') as t`,
+    );
+  const [before] = await session();
+  assert.notEqual(before.role, "authenticated");
+  const sub = crypto.randomUUID();
+  await queryAsUser(db, { sub }, "select 1 as one", { statementTimeoutMs: 1234 });
+  assert.deepEqual(await session(), [before], "after a message that succeeded");
+  await assert.rejects(
+    queryAsUser(db, { sub }, "select pg_sleep(2)", { statementTimeoutMs: 50 }),
+    /statement timeout|canceling statement/,
+  );
+  assert.deepEqual(await session(), [before], "after a message that failed");
+  await assert.rejects(
+    actAsUser(db, { sub }, (tx) => tx.query("select pg_sleep(2)"), { statementTimeoutMs: 50 }),
+    /statement timeout|canceling statement/,
+  );
+  assert.deepEqual(await session(), [before], "after a transaction that failed");
+}
+
 Deno.test("acting as the user on PGlite: RLS decides", async () => {
   const db = await openMigratedPglite();
   try {
@@ -199,6 +251,13 @@ Deno.test({
     const { pg, db } = await startMigratedPostgres15();
     try {
       await checkActingAs(db);
+      // On one connection, so the reads after each message are on the connection it used.
+      const one = openPostgres(pg.url, { max: 1 });
+      try {
+        await checkNothingStays(one);
+      } finally {
+        await one.close();
+      }
     } finally {
       await db.close();
       await pg.stop();
